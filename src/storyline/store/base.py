@@ -120,6 +120,14 @@ class Store(ABC):
     @abstractmethod
     def iter_stories(self) -> Iterator[Story]: ...
 
+    @abstractmethod
+    def merge_stories(self, from_id: str, into_id: str, reason: str) -> None:
+        """Move `from_id`'s articles into `into_id`, delete `from_id`, and redirect it.
+
+        `get_story(from_id)` then returns `into_id`; redirects that led to
+        `from_id` are re-pointed so chains stay one hop long.
+        """
+
     # -- search --------------------------------------------------------------
     @abstractmethod
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:

@@ -1,0 +1,189 @@
+"""The ingest job: sources -> extract -> (analyse) -> link -> store, one document at a time.
+
+Per-document stages that need no shared state (extraction) run in an
+executor; everything that depends on what is already stored (duplicates,
+per-outlet boilerplate, story linking) runs here, in arrival order, and each
+document is written in one transaction so a crash leaves it fully in or out.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from storyline import ids
+from storyline.config import Settings
+from storyline.executors import Executor, InProcessExecutor
+from storyline.extract import ExtractionError, extract, line_fingerprints
+from storyline.extract.outlets import OutletRegistry
+from storyline.link.stories import StoryLinker, default_linker
+from storyline.records import Article, Failure, IngestOutcome, IngestReport, RawDocument
+from storyline.store.base import Store, StoreError
+
+# A line seen in this many earlier articles of the same outlet is page furniture.
+BOILERPLATE_MIN_ARTICLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractJob:
+    raw: RawDocument
+    registry_paths: tuple[str, ...]
+    max_html_depth: int
+
+
+@functools.lru_cache(maxsize=8)
+def load_registry(paths: tuple[str, ...] = ()) -> OutletRegistry:
+    """One registry per process and set of user files (workers load it once)."""
+    return OutletRegistry.load(paths)
+
+
+def extract_job(job: ExtractJob) -> Article | Failure:
+    """The executor-side stage: never raises, a bad document becomes a Failure."""
+    try:
+        return extract(
+            job.raw, load_registry(job.registry_paths), max_html_depth=job.max_html_depth
+        )
+    except ExtractionError as exc:
+        return Failure(job.raw.source, "extract", str(exc))
+    except RecursionError:
+        return Failure(job.raw.source, "extract", "document structure too deeply nested")
+    except Exception as exc:  # a bug must cost one document, not the batch
+        return Failure(job.raw.source, "extract", f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _extract_or_pass(
+    entry: IngestOutcome | ExtractJob,
+) -> IngestOutcome | tuple[ExtractJob, Article | Failure]:
+    if isinstance(entry, IngestOutcome):
+        return entry
+    return entry, extract_job(entry)
+
+
+@dataclass
+class Pipeline:
+    store: Store
+    settings: Settings = field(default_factory=Settings.from_env)
+    linker: StoryLinker = field(default_factory=default_linker)
+    executor: Executor = field(default_factory=InProcessExecutor)
+
+    def ingest(
+        self,
+        items: Iterable[RawDocument | Failure],
+        on_outcome: Callable[[IngestOutcome], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+        for outcome in self._outcomes(items):
+            report.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+        return report
+
+    # -- internals -----------------------------------------------------------
+    def _outcomes(self, items: Iterable[RawDocument | Failure]) -> Iterator[IngestOutcome]:
+        # Documents already stored are answered before extraction: re-ingesting
+        # a corpus costs one lookup per document.
+        seen_now: set[str] = set()
+
+        def prepared() -> Iterator[IngestOutcome | ExtractJob]:
+            for item in items:
+                if isinstance(item, Failure):
+                    yield self._failed(item)
+                    continue
+                doc_id = ids.article_id(item.url, item.content)
+                if doc_id in seen_now or self.store.has_article(doc_id):
+                    yield IngestOutcome(
+                        item.source,
+                        "duplicate",
+                        article_id=doc_id,
+                        duplicate_of=doc_id,
+                        story_id=self.store.article_story_id(doc_id),
+                        reason="already stored",
+                    )
+                    continue
+                seen_now.add(doc_id)
+                yield ExtractJob(
+                    item, self.settings.outlet_registry_paths, self.settings.limits.html_max_depth
+                )
+
+        for result in self._map_jobs(prepared()):
+            if isinstance(result, IngestOutcome):
+                yield result
+            elif isinstance(result[1], Failure):
+                yield self._failed(result[1])
+            else:
+                yield self._store_article(result[0].raw, result[1])
+
+    def _map_jobs(
+        self, stream: Iterator[IngestOutcome | ExtractJob]
+    ) -> Iterator[IngestOutcome | tuple[ExtractJob, Article | Failure]]:
+        """Run extraction in the executor; outcomes decided earlier pass through in place."""
+        return self.executor.map(_extract_or_pass, stream)
+
+    def _failed(self, failure: Failure) -> IngestOutcome:
+        try:
+            with self.store.transaction():
+                self.store.record_failure(failure.source, failure.stage, failure.reason)
+        except StoreError:
+            pass  # the failure is still reported to the caller
+        return IngestOutcome(failure.source, "failed", reason=f"{failure.stage}: {failure.reason}")
+
+    def _store_article(self, raw: RawDocument, article: Article) -> IngestOutcome:
+        try:
+            article = self._reclean_with_outlet_memory(raw, article)
+            duplicate_of = self._exact_duplicate(article)
+            if duplicate_of is not None:
+                article = replace(article, duplicate_of=duplicate_of)
+                with self.store.transaction():
+                    self.store.add_article(article, None)
+                return IngestOutcome(
+                    raw.source,
+                    "duplicate",
+                    article_id=article.id,
+                    duplicate_of=duplicate_of,
+                    story_id=self.store.article_story_id(duplicate_of),
+                    title=article.title,
+                    reason="same text as a stored article",
+                )
+            features = self.linker.features(article)
+            candidates = self.store.candidate_stories(article.published, self.linker.window_days)
+            decision = self.linker.decide(features, candidates)
+            with self.store.transaction():
+                story_id = decision.story_id
+                if story_id is None:
+                    story_id = ids.story_id(article.id)
+                    self.store.create_story(story_id, article.title, self.linker.similarity_method)
+                self.store.add_article(article, story_id, features)
+                if article.outlet:
+                    self.store.add_boilerplate_lines(article.outlet, line_fingerprints(raw))
+            return IngestOutcome(
+                raw.source, "new", article_id=article.id, story_id=story_id, title=article.title
+            )
+        except Exception as exc:  # the transaction rolled back; nothing stored changed
+            detail = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, StoreError):
+                detail += " | " + traceback.format_exc(limit=2).splitlines()[-1]
+            return self._failed(Failure(raw.source, "store", detail))
+
+    def _reclean_with_outlet_memory(self, raw: RawDocument, article: Article) -> Article:
+        """Drop lines this outlet repeats across its articles (menus, promos, footers)."""
+        if not article.outlet:
+            return article
+        counts = self.store.boilerplate_counts(article.outlet, line_fingerprints(raw))
+        known = frozenset(h for h, n in counts.items() if n >= BOILERPLATE_MIN_ARTICLES)
+        if not known:
+            return article
+        return extract(
+            raw,
+            load_registry(self.settings.outlet_registry_paths),
+            known_boilerplate=known,
+            max_html_depth=self.settings.limits.html_max_depth,
+        )
+
+    def _exact_duplicate(self, article: Article) -> str | None:
+        if article.canonical_url:
+            found = self.store.find_by_canonical_url(article.canonical_url)
+            if found:
+                return found
+        return self.store.find_by_content_hash(article.content_hash)

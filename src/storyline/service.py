@@ -1,0 +1,124 @@
+"""The Python API: one object that ingests inputs and reads stories back.
+
+The CLI, the REST API and the web app are thin layers over `Storyline`.
+
+    from storyline import Storyline
+    with Storyline("news.db") as sl:
+        report = sl.ingest(["articles/", "https://example.org/feed.xml"])
+        for row in sl.stories():
+            print(row.title, row.outlets)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from storyline.config import Settings
+from storyline.executors import make_executor
+from storyline.interfaces.export import write_export
+from storyline.pipeline import Pipeline
+from storyline.records import (
+    Article,
+    IngestOutcome,
+    IngestReport,
+    RawDocument,
+    SearchHit,
+    Story,
+    StorySummary,
+)
+from storyline.sources import read_inputs
+from storyline.store import open_store
+from storyline.store.base import IngestError, Store
+
+
+def sample_paths() -> list[Path]:
+    """The sample articles shipped with the package (two reports of one story)."""
+    folder = resources.files("storyline") / "examples"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
+
+
+class Storyline:
+    def __init__(
+        self,
+        db: str | None = None,
+        *,
+        settings: Settings | None = None,
+        workers: int = 1,
+    ) -> None:
+        if settings is None:
+            settings = Settings.from_env(db=db)
+        elif db is not None:
+            settings = replace(settings, db=db)
+        self.settings = settings
+        self.store: Store = open_store(self.settings.db)
+        self.workers = workers
+
+    # -- writing -------------------------------------------------------------
+    def ingest(
+        self,
+        inputs: Iterable[str] | str,
+        *,
+        on_outcome: Callable[[IngestOutcome], None] | None = None,
+        stdin: BinaryIO | None = None,
+        allow_private_addresses: bool = True,
+    ) -> IngestReport:
+        """Ingest paths, globs, directories, URLs, feeds or `-` (stdin)."""
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        items = read_inputs(
+            inputs, self.settings, stdin=stdin, allow_private_addresses=allow_private_addresses
+        )
+        return self.ingest_documents(items, on_outcome=on_outcome)
+
+    def ingest_documents(
+        self,
+        documents: Iterable[RawDocument],
+        *,
+        on_outcome: Callable[[IngestOutcome], None] | None = None,
+    ) -> IngestReport:
+        executor = make_executor(self.workers)
+        try:
+            pipeline = Pipeline(self.store, self.settings, executor=executor)
+            return pipeline.ingest(documents, on_outcome=on_outcome)
+        finally:
+            executor.close()
+
+    # -- reading -------------------------------------------------------------
+    def stories(self, limit: int = 50, offset: int = 0) -> list[StorySummary]:
+        return self.store.list_stories(limit=limit, offset=offset)
+
+    def story(self, story_id: str) -> Story | None:
+        return self.store.get_story(story_id)
+
+    def article(self, article_id: str) -> Article | None:
+        return self.store.get_article(article_id)
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        return self.store.search(query, limit=limit)
+
+    def export(self, out: TextIO, fmt: str = "json", story_ids: Iterable[str] | None = None) -> int:
+        if story_ids is None:
+            stories: Iterable[Story] = self.store.iter_stories()
+        else:
+            stories = [s for s in (self.store.get_story(i) for i in story_ids) if s is not None]
+        return write_export(stories, fmt, out)
+
+    def failures(self, limit: int = 50) -> list[IngestError]:
+        return self.store.recent_failures(limit)
+
+    def check(self) -> list[str]:
+        return self.store.check()
+
+    # -- lifecycle -----------------------------------------------------------
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Storyline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,110 @@
+"""End to end on the two sample articles, checked against expected.json."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyline.interfaces.export import story_to_dict
+from storyline.service import Storyline
+
+
+@pytest.fixture()
+def loaded(tmp_path: Path, sample_paths: list[Path]) -> Storyline:
+    sl = Storyline(str(tmp_path / "s.db"))
+    report = sl.ingest([str(p) for p in sample_paths])
+    assert report.count("new") == 2, [o.reason for o in report.outcomes]
+    yield sl
+    sl.close()
+
+
+def _articles_by_file(sl: Storyline) -> dict[str, Any]:
+    found = {}
+    for row in sl.stories():
+        story = sl.story(row.id)
+        assert story is not None
+        for a in story.articles:
+            found[Path(a.source).name] = a
+    return found
+
+
+def test_metadata_matches_expected(loaded: Storyline, expected: dict[str, Any]) -> None:
+    articles = _articles_by_file(loaded)
+    for name, want in expected["articles"].items():
+        a = articles[name]
+        assert a.outlet == want["outlet"]
+        assert a.published is not None and a.published.startswith(want["published"])
+        assert a.title == want["title"]
+        assert sorted(a.wire_agencies) == sorted(want["wire_agencies"])
+        assert a.language == "en"
+
+
+def test_bodies_are_clean(loaded: Storyline, expected: dict[str, Any]) -> None:
+    articles = _articles_by_file(loaded)
+    for name, want in expected["articles"].items():
+        body = articles[name].body
+        for bad in want["body_must_not_contain"]:
+            assert bad not in body, f"{name}: furniture {bad!r} left in the body"
+        for good in want["body_must_contain"]:
+            assert good in body, f"{name}: sentence {good!r} lost"
+        if "body_once" in want:
+            assert body.count(want["body_once"]) == 1
+        assert articles[name].removed, "the cleaner records what it removed"
+
+
+def test_one_story_holds_both(loaded: Storyline, expected: dict[str, Any]) -> None:
+    rows = loaded.stories()
+    assert len(rows) == len(expected["stories"]) == 1
+    story = loaded.story(rows[0].id)
+    assert story is not None
+    names = sorted(Path(a.source).name for a in story.articles)
+    assert names == sorted(expected["stories"][0]["articles"])
+    assert sorted(rows[0].outlets) == ["DW", "Euractiv"]
+    assert story.first_seen is not None and story.first_seen.startswith("2021-12-28")
+
+
+def test_reingest_adds_nothing(loaded: Storyline, sample_paths: list[Path]) -> None:
+    before = io.StringIO()
+    loaded.export(before, "json")
+    report = loaded.ingest([str(p) for p in sample_paths])
+    assert report.count("new") == 0 and report.count("duplicate") == 2
+    after = io.StringIO()
+    loaded.export(after, "json")
+    assert before.getvalue() == after.getvalue()
+    assert loaded.check() == []
+
+
+def test_export_contract(loaded: Storyline) -> None:
+    out = io.StringIO()
+    loaded.export(out, "json")
+    data = json.loads(out.getvalue())
+    story = data["stories"][0]
+    assert {"id", "title", "first_seen", "last_seen", "articles"} <= story.keys()
+    article_keys = {
+        "id",
+        "source",
+        "url",
+        "outlet",
+        "title",
+        "published",
+        "authors",
+        "wire_agencies",
+        "language",
+        "body",
+    }
+    for a in story["articles"]:
+        assert article_keys <= a.keys()
+    direct = story_to_dict(loaded.story(story["id"]))  # type: ignore[arg-type]
+    assert direct["articles"][0]["id"] == story["articles"][0]["id"]
+
+
+def test_search_finds_the_story(loaded: Storyline) -> None:
+    hits = loaded.search("Strategic Security Dialogue")
+    assert len(hits) == 2
+    assert {h.outlet for h in hits} == {"Euractiv", "DW"}
+    # Query syntax errors are searched as plain words, never raised.
+    assert isinstance(loaded.search('"unbalanced AND( Geneva*'), list)
