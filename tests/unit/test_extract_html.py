@@ -3,16 +3,13 @@ the depth limit, and the Zyte benchmark (when the data set is present)."""
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
-import json
-import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from storyline.eval import DataUnavailable, dataset_path
+from storyline.eval.extraction import load_pages, score_system, storyline_system, zyte_scores
 from storyline.extract import ExtractionError, extract, line_fingerprints
 from storyline.extract.html import nesting_depth_exceeds
 from storyline.records import RawDocument
@@ -96,29 +93,8 @@ def test_html_fingerprints_cover_short_page_lines() -> None:
 # --------------------------------------------------------------------------- benchmark
 
 
-def _shingles(text: str) -> Counter[tuple[str, ...]]:
-    tokens = re.findall(r"\w+", text)
-    if len(tokens) < 4:
-        return Counter([tuple(tokens)]) if tokens else Counter()
-    return Counter(tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3))
-
-
 def zyte_f1(truth: dict[str, str], predicted: dict[str, str]) -> float:
-    """The benchmark's metric (its README): shingle P/R per page, means, then F1."""
-    precisions, recalls = [], []
-    for key, true_text in truth.items():
-        t, p = _shingles(true_text), _shingles(predicted.get(key, ""))
-        tp, fp, fn = sum((t & p).values()), sum((p - t).values()), sum((t - p).values())
-        if tp + fp + fn == 0:
-            precisions.append(1.0)
-            recalls.append(1.0)
-            continue
-        if tp + fp:
-            precisions.append(tp / (tp + fp))
-        if tp + fn:
-            recalls.append(tp / (tp + fn))
-    precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return zyte_scores(truth, predicted)[2]
 
 
 def test_metric_on_known_cases() -> None:
@@ -130,19 +106,10 @@ def test_metric_on_known_cases() -> None:
 @pytest.mark.slow
 def test_zyte_benchmark_quality() -> None:
     try:
-        root = dataset_path("zyte_extraction")
+        dataset_path("zyte_extraction")
     except DataUnavailable as exc:
         pytest.skip(str(exc))
-    truth_file = json.loads((root / "ground-truth.json").read_text())
-    truth = {key: item["articleBody"] for key, item in truth_file.items()}
-    predicted = {}
-    for key, item in truth_file.items():
-        html = gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes()).decode(
-            "utf-8", "replace"
-        )
-        try:
-            predicted[key] = extract(_html(html, url=item["url"]), REGISTRY).body
-        except ExtractionError:
-            predicted[key] = ""
+    truth, pages = load_pages()
+    score = score_system("storyline", storyline_system(REGISTRY), truth, pages)
     # trafilatura alone scores 0.960 here; the cleaner on top must not lose quality
-    assert zyte_f1(truth, predicted) >= 0.955
+    assert score.f1 >= 0.955
