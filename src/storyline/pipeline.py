@@ -12,8 +12,10 @@ import functools
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from storyline import ids
+from storyline.analyse import analyse_article
 from storyline.config import Settings
 from storyline.executors import Executor, InProcessExecutor
 from storyline.extract import ExtractionError, extract, line_fingerprints
@@ -33,18 +35,27 @@ class ExtractJob:
     max_html_depth: int
 
 
+@dataclass(slots=True)
+class ProcessedDocument:
+    """The per-document stages' output: the clean article and its analyses by kind."""
+
+    article: Article
+    analyses: dict[str, Any]
+
+
 @functools.lru_cache(maxsize=8)
 def load_registry(paths: tuple[str, ...] = ()) -> OutletRegistry:
     """One registry per process and set of user files (workers load it once)."""
     return OutletRegistry.load(paths)
 
 
-def extract_job(job: ExtractJob) -> Article | Failure:
-    """The executor-side stage: never raises, a bad document becomes a Failure."""
+def extract_job(job: ExtractJob) -> ProcessedDocument | Failure:
+    """The executor-side stages: never raises, a bad document becomes a Failure."""
     try:
-        return extract(
+        article = extract(
             job.raw, load_registry(job.registry_paths), max_html_depth=job.max_html_depth
         )
+        return ProcessedDocument(article, analyse_article(article))
     except ExtractionError as exc:
         return Failure(job.raw.source, "extract", str(exc))
     except RecursionError:
@@ -55,7 +66,7 @@ def extract_job(job: ExtractJob) -> Article | Failure:
 
 def _extract_or_pass(
     entry: IngestOutcome | ExtractJob,
-) -> IngestOutcome | tuple[ExtractJob, Article | Failure]:
+) -> IngestOutcome | tuple[ExtractJob, ProcessedDocument | Failure]:
     if isinstance(entry, IngestOutcome):
         return entry
     return entry, extract_job(entry)
@@ -117,7 +128,7 @@ class Pipeline:
 
     def _map_jobs(
         self, stream: Iterator[IngestOutcome | ExtractJob]
-    ) -> Iterator[IngestOutcome | tuple[ExtractJob, Article | Failure]]:
+    ) -> Iterator[IngestOutcome | tuple[ExtractJob, ProcessedDocument | Failure]]:
         """Run extraction in the executor; outcomes decided earlier pass through in place."""
         return self.executor.map(_extract_or_pass, stream)
 
@@ -129,9 +140,9 @@ class Pipeline:
             pass  # the failure is still reported to the caller
         return IngestOutcome(failure.source, "failed", reason=f"{failure.stage}: {failure.reason}")
 
-    def _store_article(self, raw: RawDocument, article: Article) -> IngestOutcome:
+    def _store_article(self, raw: RawDocument, processed: ProcessedDocument) -> IngestOutcome:
         try:
-            article = self._reclean_with_outlet_memory(raw, article)
+            article, analyses = self._reclean_with_outlet_memory(raw, processed)
             duplicate_of = self._exact_duplicate(article)
             if duplicate_of is not None:
                 article = replace(article, duplicate_of=duplicate_of)
@@ -155,6 +166,8 @@ class Pipeline:
                     story_id = ids.story_id(article.id)
                     self.store.create_story(story_id, article.title, self.linker.similarity_method)
                 self.store.add_article(article, story_id, features)
+                for kind, data in analyses.items():
+                    self.store.put_analysis(article.id, kind, data)
                 if article.outlet:
                     self.store.add_boilerplate_lines(article.outlet, line_fingerprints(raw))
             return IngestOutcome(
@@ -166,20 +179,26 @@ class Pipeline:
                 detail += " | " + traceback.format_exc(limit=2).splitlines()[-1]
             return self._failed(Failure(raw.source, "store", detail))
 
-    def _reclean_with_outlet_memory(self, raw: RawDocument, article: Article) -> Article:
+    def _reclean_with_outlet_memory(
+        self, raw: RawDocument, processed: ProcessedDocument
+    ) -> tuple[Article, dict[str, Any]]:
         """Drop lines this outlet repeats across its articles (menus, promos, footers)."""
+        article = processed.article
         if not article.outlet:
-            return article
+            return article, processed.analyses
         counts = self.store.boilerplate_counts(article.outlet, line_fingerprints(raw))
         known = frozenset(h for h, n in counts.items() if n >= BOILERPLATE_MIN_ARTICLES)
         if not known:
-            return article
-        return extract(
+            return article, processed.analyses
+        recleaned = extract(
             raw,
             load_registry(self.settings.outlet_registry_paths),
             known_boilerplate=known,
             max_html_depth=self.settings.limits.html_max_depth,
         )
+        if recleaned.body == article.body:
+            return article, processed.analyses
+        return recleaned, analyse_article(recleaned)
 
     def _exact_duplicate(self, article: Article) -> str | None:
         if article.canonical_url:

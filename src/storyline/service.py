@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
+from storyline.analyse import ANALYSIS_KINDS
 from storyline.config import Settings
 from storyline.executors import make_executor
-from storyline.interfaces.export import write_export
+from storyline.interfaces.export import StoryAnalyses, story_to_dict, write_export
 from storyline.pipeline import Pipeline
 from storyline.records import (
     Article,
@@ -100,12 +101,28 @@ class Storyline:
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         return self.store.search(query, limit=limit)
 
+    def story_analyses(self, story: Story) -> StoryAnalyses:
+        """What the analysis stages stored for each article of `story`, by kind."""
+        return {
+            a.id: {
+                kind: data
+                for kind in ANALYSIS_KINDS
+                if (data := self.store.get_analysis(a.id, kind)) is not None
+            }
+            for a in story.articles
+        }
+
+    def story_json(self, story_id: str) -> dict[str, Any] | None:
+        """The export JSON of one story (what the REST API returns), or None."""
+        story = self.store.get_story(story_id)
+        return None if story is None else story_to_dict(story, self.story_analyses(story))
+
     def export(self, out: TextIO, fmt: str = "json", story_ids: Iterable[str] | None = None) -> int:
         if story_ids is None:
             stories: Iterable[Story] = self.store.iter_stories()
         else:
             stories = [s for s in (self.store.get_story(i) for i in story_ids) if s is not None]
-        return write_export(stories, fmt, out)
+        return write_export(((s, self.story_analyses(s)) for s in stories), fmt, out)
 
     def failures(self, limit: int = 50) -> list[IngestError]:
         return self.store.recent_failures(limit)

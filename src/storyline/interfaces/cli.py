@@ -148,7 +148,8 @@ def show(
             err.print(f"[red]error:[/red] no story with id {story!r}")
             raise typer.Exit(2)
         if as_json:
-            sys.stdout.write(json.dumps(story_to_dict(found), ensure_ascii=False, indent=2) + "\n")
+            data = story_to_dict(found, sl.story_analyses(found))
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         else:
             console.print(story_report(found, full=full))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from storyline.records import Article, Story
@@ -33,8 +33,14 @@ CSV_COLUMNS = (
 )
 
 
-def article_to_dict(article: Article) -> dict[str, Any]:
-    return {
+# Per-article analysis kinds that the export carries as article fields.
+ARTICLE_ANALYSIS_FIELDS = ("time_expressions",)
+
+StoryAnalyses = Mapping[str, Mapping[str, Any]]  # article id -> kind -> data
+
+
+def article_to_dict(article: Article, analyses: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    out = {
         "id": article.id,
         "source": article.source,
         "url": article.url,
@@ -47,42 +53,58 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "body": article.body,
         "duplicate_of": article.duplicate_of,
     }
+    for kind in ARTICLE_ANALYSIS_FIELDS:
+        data = (analyses or {}).get(kind)
+        if data is not None:
+            out[kind] = [_export_item(kind, item) for item in data]
+    return out
 
 
-def story_to_dict(story: Story) -> dict[str, Any]:
+def _export_item(kind: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    if kind == "time_expressions":
+        return {k: item.get(k) for k in ("text", "start", "end", "type", "value")}
+    return dict(item)
+
+
+def story_to_dict(story: Story, analyses: StoryAnalyses | None = None) -> dict[str, Any]:
+    """The export shape of one story; `analyses` adds what the analysis stages found."""
+    analyses = analyses or {}
     return {
         "id": story.id,
         "title": story.title,
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
         "similarity_method": story.similarity_method,
-        "articles": [article_to_dict(a) for a in story.articles],
+        "articles": [article_to_dict(a, analyses.get(a.id)) for a in story.articles],
     }
 
 
-def write_export(stories: Iterable[Story], fmt: str, out: TextIO) -> int:
+def write_export(
+    stories: Iterable[tuple[Story, StoryAnalyses]] | Iterable[Story], fmt: str, out: TextIO
+) -> int:
     """Write stories in `fmt` to `out`; returns the number of stories written."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(
             f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}"
         )
     n = 0
+    pairs = (item if isinstance(item, tuple) else (item, {}) for item in stories)
     if fmt == "json":
         # Streamed so that a large store is not held in memory twice.
         out.write('{"stories": [')
-        for story in stories:
+        for story, analyses in pairs:
             out.write(",\n" if n else "\n")
-            out.write(json.dumps(story_to_dict(story), ensure_ascii=False))
+            out.write(json.dumps(story_to_dict(story, analyses), ensure_ascii=False))
             n += 1
         out.write("\n]}\n")
     elif fmt == "jsonl":
-        for story in stories:
-            out.write(json.dumps(story_to_dict(story), ensure_ascii=False) + "\n")
+        for story, analyses in pairs:
+            out.write(json.dumps(story_to_dict(story, analyses), ensure_ascii=False) + "\n")
             n += 1
     else:
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        for story in stories:
+        for story, _ in pairs:
             for a in story.articles:
                 writer.writerow(
                     {
