@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install lint typecheck clean
+.PHONY: demo test install peers lint typecheck clean
 
 $(STAMP): pyproject.toml $(wildcard requirements/*.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Benchmark peers (textacy, ...) printed beside our figures; not part of the install.
+peers: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements/peers.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -108,3 +108,36 @@ def test_search_finds_the_story(loaded: Storyline) -> None:
     assert {h.outlet for h in hits} == {"Euractiv", "DW"}
     # Query syntax errors are searched as plain words, never raised.
     assert isinstance(loaded.search('"unbalanced AND( Geneva*'), list)
+
+
+def _matches(text: str, pattern: str) -> bool:
+    """expected.json's keyword rule: 'a|b' matches if either alternative does."""
+    return any(alt.lower() in text.lower() for alt in pattern.split("|"))
+
+
+def test_quotes_speakers_and_actors(loaded: Storyline, expected: dict[str, Any]) -> None:
+    story = loaded.story_json(loaded.stories()[0].id)
+    assert story is not None
+    by_file = {a["id"]: Path(a["source"]).name for a in story["articles"]}
+    outlet_of = {name: want["outlet"] for name, want in expected["articles"].items()}
+    for want in expected["quotes"]:
+        found = [q for q in story["quotes"] if want["text"].lower() in q["text"].lower()]
+        assert len(found) == 1, f"quote {want['text']!r} should be one entry, got {found}"
+        quote = found[0]
+        assert quote["speaker"] and all(_matches(quote["speaker"], s) for s in want["speaker"])
+        assert sorted(quote["outlets"]) == sorted(want["outlets"])
+        assert sorted(outlet_of[by_file[i]] for i in quote["article_ids"]) == sorted(
+            want["outlets"]
+        )
+    names = [" ".join([a["name"], *a["aliases"]]) for a in story["actors"]]
+    for actor in expected["actors"]:
+        assert any(_matches(n, actor) for n in names), f"actor {actor!r} missing"
+    sources = {c["source"]: c["via"] for c in story["cited_sources"]}
+    assert any("Foreign Ministry" in s and via and "TASS" in via[0] for s, via in sources.items())
+
+
+def test_time_expressions_in_export(loaded: Storyline) -> None:
+    story = loaded.story_json(loaded.stories()[0].id)
+    assert story is not None
+    values = {t["value"] for a in story["articles"] for t in a["time_expressions"]}
+    assert {"2022-01-10", "2022-01-12", "2022-01-13", "2021-12-27", "2021-06"} <= values

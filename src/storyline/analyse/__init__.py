@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from storyline.analyse.citations import PeopleAnalysis, analyse_people
+from storyline.analyse.nlp import ModelUnavailable, load_nlp
 from storyline.analyse.timex import tag_times
 from storyline.records import Article
 
-ANALYSIS_KINDS = ("time_expressions",)
+ANALYSIS_KINDS = ("time_expressions", "people")
 
 
 def time_expressions(article: Article) -> list[dict[str, Any]]:
@@ -24,6 +26,18 @@ def time_expressions(article: Article) -> list[dict[str, Any]]:
     return [asdict(t) for t in tag_times(article.body, article.published)]
 
 
+def people(article: Article) -> dict[str, Any]:
+    """Entities, quotes and cited sources (spaCy, loaded once per process)."""
+    # The configured spaCy pipeline is English; other languages are left unanalysed.
+    if article.language not in (None, "en"):
+        return PeopleAnalysis(error=f"no pipeline for language {article.language!r}").to_dict()
+    try:
+        nlp = load_nlp()
+    except ModelUnavailable as exc:
+        return PeopleAnalysis(error=str(exc)).to_dict()
+    return analyse_people([article.body], nlp)[0].to_dict()
+
+
 def analyse_article(article: Article) -> dict[str, Any]:
     """Every per-article analysis of `article`, as JSON-serialisable data by kind."""
-    return {"time_expressions": time_expressions(article)}
+    return {"time_expressions": time_expressions(article), "people": people(article)}

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from storyline.compare import StoryAnalyses, compare_story
 from storyline.records import Article, Story
 
 EXPORT_FORMATS = ("json", "jsonl", "csv")
@@ -36,7 +37,6 @@ CSV_COLUMNS = (
 # Per-article analysis kinds that the export carries as article fields.
 ARTICLE_ANALYSIS_FIELDS = ("time_expressions",)
 
-StoryAnalyses = Mapping[str, Mapping[str, Any]]  # article id -> kind -> data
 
 
 def article_to_dict(article: Article, analyses: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -69,14 +69,16 @@ def _export_item(kind: str, item: Mapping[str, Any]) -> dict[str, Any]:
 def story_to_dict(story: Story, analyses: StoryAnalyses | None = None) -> dict[str, Any]:
     """The export shape of one story; `analyses` adds what the analysis stages found."""
     analyses = analyses or {}
-    return {
+    out: dict[str, Any] = {
         "id": story.id,
         "title": story.title,
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
         "similarity_method": story.similarity_method,
-        "articles": [article_to_dict(a, analyses.get(a.id)) for a in story.articles],
     }
+    out.update(compare_story(story, analyses))
+    out["articles"] = [article_to_dict(a, analyses.get(a.id)) for a in story.articles]
+    return out
 
 
 def write_export(

@@ -1,0 +1,1166 @@
+"""Quotes and reported speech with their speakers and cues.
+
+Rules over the dependency parse and the quotation marks of the text:
+
+1. Cues: a reporting or cognition verb (`say`, `tell`, `add`, `warn`, `believe`,
+   ...) with a clausal complement ("X said (that) ..."), the inverted order
+   ("..., X said" / "..., said X", which parsers attach either way), a
+   participle ("..., adding that ...") that inherits the subject of the verb it
+   hangs on, and the phrase "according to X".
+2. Direct quotes: spans between paired quotation marks, including quotes that
+   run over several sentences and the news convention of a quote running over
+   paragraphs (each paragraph reopens the quote, only the last one closes it).
+   A cue clause whose content lies inside a quote takes the whole quote as its
+   content; a quote introduced by "X said:" is attached to that cue; a quoted
+   paragraph with no cue continues the speaker of the quote before it.
+3. Speakers: the subject of the cue, resolved to a canonical entity when it
+   names one ("US President Joe Biden" -> "Joe Biden"), to a described unnamed
+   source otherwise ("a spokesperson for the National Security Council"), and a
+   later definite description or pronoun ("the spokesperson said", "he said")
+   to the most recent matching speaker.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from storyline.analyse.entities import ACTOR_TYPES, TITLE_WORDS, EntityMention
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+
+def _inflect(base: str) -> set[str]:
+    """Regular English verb forms of a base form (irregulars are listed apart)."""
+    forms = {base}
+    if base.endswith("e"):
+        forms |= {base + "s", base + "d", base[:-1] + "ing"}
+    elif base.endswith("y") and base[-2:-1] not in "aeiou":
+        forms |= {base[:-1] + "ies", base[:-1] + "ied", base + "ing"}
+    elif base.endswith(("s", "sh", "ch", "x", "z")):
+        forms |= {base + "es", base + "ed", base + "ing"}
+    else:
+        forms |= {base + "s", base + "ed", base + "ing"}
+    return forms
+
+
+# Verbs of saying: a clausal complement of these is reported speech.
+SPEECH_VERBS = [
+    "say",
+    "add",
+    "tell",
+    "quote",
+    "write",
+    "note",
+    "ask",
+    "announce",
+    "report",
+    "tweet",
+    "post",
+    "argue",
+    "explain",
+    "acknowledge",
+    "insist",
+    "state",
+    "claim",
+    "warn",
+    "reply",
+    "respond",
+    "declare",
+    "suggest",
+    "continue",
+    "conclude",
+    "recall",
+    "predict",
+    "vow",
+    "promise",
+    "pledge",
+    "admit",
+    "concede",
+    "confirm",
+    "deny",
+    "estimate",
+    "contend",
+    "maintain",
+    "emphasize",
+    "emphasise",
+    "stress",
+    "observe",
+    "remark",
+    "testify",
+    "complain",
+    "boast",
+    "joke",
+    "quip",
+    "recount",
+    "indicate",
+    "allege",
+    "charge",
+    "counter",
+    "caution",
+    "agree",
+    "assure",
+    "reiterate",
+    "repeat",
+    "reveal",
+    "disclose",
+    "proclaim",
+    "speculate",
+    "assert",
+    "affirm",
+    "shout",
+    "yell",
+    "inform",
+    "advise",
+    "signal",
+    "hint",
+    "mention",
+    "comment",
+    "propose",
+    "urge",
+    "demand",
+    "retort",
+    "answer",
+    "blog",
+    "predict",
+    "threaten",
+    "swear",
+    "acknowledge",
+    "concur",
+    "contend",
+    "reason",
+    "muse",
+    "lament",
+    "complain",
+    "brag",
+    "whisper",
+    "scream",
+    "cry",
+    "sneer",
+    "argue",
+    "allege",
+    "forecast",
+    "project",
+    "guarantee",
+    "certify",
+]
+
+# Verbs of thinking and evidence, also annotated as attributions in news corpora.
+COGNITION_VERBS = [
+    "think",
+    "believe",
+    "know",
+    "feel",
+    "hope",
+    "fear",
+    "expect",
+    "worry",
+    "doubt",
+    "suspect",
+    "understand",
+    "realize",
+    "realise",
+    "assume",
+    "guess",
+    "wonder",
+    "find",
+    "show",
+    "learn",
+    "reckon",
+    "figure",
+    "decide",
+    "recognize",
+    "recognise",
+    "imagine",
+    "predict",
+    "trust",
+    "anticipate",
+    "consider",
+    "conclude",
+    "prove",
+    "demonstrate",
+]
+
+# Verbs of stance, intention and evaluation whose object or infinitive is the
+# attributed content ("X called for Y", "X wants to Y", "X criticised Y").
+# Kept apart: they are attributions, but not quotes, in the story export.
+STANCE_VERBS = [
+    "call",
+    "cite",
+    "attack",
+    "criticize",
+    "criticise",
+    "praise",
+    "endorse",
+    "support",
+    "oppose",
+    "reject",
+    "dismiss",
+    "accuse",
+    "urge",
+    "propose",
+    "want",
+    "plan",
+    "agree",
+    "pledge",
+    "vow",
+    "refuse",
+    "decline",
+    "seek",
+    "describe",
+    "mention",
+    "condemn",
+    "question",
+    "blame",
+    "defend",
+    "welcome",
+    "back",
+    "slam",
+    "intend",
+    "demand",
+    "applaud",
+    "dispute",
+    "challenge",
+    "highlight",
+    "tout",
+    "insist",
+    "recommend",
+    "favor",
+    "favour",
+]
+
+# Prepositions that belong to a stance cue ("called for", "pointed to").
+CUE_PARTICLES = {"call": {"for", "on"}, "point": {"to"}, "refer": {"to"}}
+
+IRREGULAR = {
+    "said": "say",
+    "told": "tell",
+    "wrote": "write",
+    "written": "write",
+    "thought": "think",
+    "knew": "know",
+    "known": "know",
+    "found": "find",
+    "shown": "show",
+    "felt": "feel",
+    "understood": "understand",
+    "swore": "swear",
+    "sworn": "swear",
+    "forecast": "forecast",
+    "learnt": "learn",
+    "proven": "prove",
+    "admitted": "admit",
+    "admitting": "admit",
+    "admits": "admit",
+    "quipped": "quip",
+    "quipping": "quip",
+    "quips": "quip",
+}
+
+CUE_LEMMAS: dict[str, str] = {}
+for _base in SPEECH_VERBS + COGNITION_VERBS + STANCE_VERBS + ["point", "refer"]:
+    for _form in _inflect(_base):
+        CUE_LEMMAS.setdefault(_form, _base)
+CUE_LEMMAS.update(IRREGULAR)
+COGNITION = frozenset(COGNITION_VERBS)
+STANCE = frozenset(STANCE_VERBS) | {"point", "refer"}
+SPEECH = frozenset(SPEECH_VERBS)
+# Dependents of a stance verb that carry its content.
+CONTENT_DEPS = frozenset({"dobj", "xcomp", "oprd", "prep", "dative", "attr", "acomp"})
+
+# Nouns heading an unnamed source ("a senior official", "the spokesperson").
+SOURCE_NOUNS = {
+    "spokesperson": "spokesperson",
+    "spokesman": "spokesperson",
+    "spokeswoman": "spokesperson",
+    "official": "official",
+    "officials": "official",
+    "source": "source",
+    "sources": "source",
+    "aide": "aide",
+    "aides": "aide",
+    "diplomat": "diplomat",
+    "diplomats": "diplomat",
+    "adviser": "adviser",
+    "advisor": "adviser",
+    "advisers": "adviser",
+    "advisors": "adviser",
+    "statement": "statement",
+    "spokespeople": "spokesperson",
+    "representative": "representative",
+    "analyst": "analyst",
+    "analysts": "analyst",
+    "expert": "expert",
+    "experts": "expert",
+    "officer": "officer",
+    "officers": "officer",
+    "minister": "minister",
+    "ministry": "ministry",
+    "person": "person",
+    "people": "person",
+    "witness": "witness",
+    "witnesses": "witness",
+}
+
+PRONOUNS_PERSON = frozenset({"he", "she", "him", "her"})
+PRONOUNS_GROUP = frozenset({"they", "we", "it", "i", "you"})
+
+OPEN_QUOTES = "“«„"
+CLOSE_QUOTES = "”»"
+_QUOTE_CHARS = '"“”«»„'
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n\s*")
+
+
+@dataclass(slots=True)
+class Quote:
+    """One attribution: who (speaker) said or thought (cue) what (text)."""
+
+    text: str
+    start: int
+    end: int
+    speaker: str | None
+    speaker_type: str  # person | organisation | place | group | unnamed | unknown
+    cue: str | None
+    direct: bool  # the whole content is inside quotation marks
+    partial: bool = False  # indirect content with a quoted fragment inside
+    kind: str = "speech"  # speech | thought | report | stance | according_to | continuation
+    via: str | None = None  # who relayed the words ("TASS quoted the ministry as saying")
+    speaker_start: int | None = None  # the source mention in the text, if any
+    speaker_end: int | None = None
+    speaker_mention: str | None = None
+    cue_start: int | None = None
+    cue_end: int | None = None
+
+
+@dataclass(slots=True)
+class StoryQuote:
+    """A quote as reported by one or more articles of a story."""
+
+    text: str
+    speaker: str | None
+    speaker_type: str
+    cue: str | None
+    direct: bool
+    outlets: list[str] = field(default_factory=list)
+    article_ids: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- quote marks
+
+
+def _paragraph_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph; paragraphs are separated by blank lines."""
+    bounds = []
+    position = 0
+    for match in _PARAGRAPH_BREAK_RE.finditer(text):
+        bounds.append((position, match.start()))
+        position = match.end()
+    bounds.append((position, len(text)))
+    return [(s, e) for s, e in bounds if text[s:e].strip()]
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of quoted passages, quotation marks included.
+
+    Straight double quotes alternate open/close within a paragraph. A paragraph
+    whose quote is still open at its end continues into the next paragraph if
+    that one opens with a quotation mark (news convention for long quotes);
+    otherwise the quote ends with its paragraph.
+    """
+    spans: list[tuple[int, int]] = []
+    carried: int | None = None  # start of a quote left open by the previous paragraph
+    carried_end = 0
+    for start, end in _paragraph_bounds(text):
+        position = start
+        while position < end and text[position].isspace():
+            position += 1
+        open_at: int | None = None
+        if carried is not None:
+            if position < end and text[position] in OPEN_QUOTES + '"':
+                open_at = carried
+                position += 1
+            else:
+                spans.append((carried, carried_end))
+            carried = None
+        for i in range(position, end):
+            ch = text[i]
+            if ch in OPEN_QUOTES and open_at is None:
+                open_at = i
+            elif (ch in CLOSE_QUOTES or ch == '"') and open_at is not None:
+                spans.append((open_at, i + 1))
+                open_at = None
+            elif ch == '"':
+                open_at = i
+        if open_at is not None:
+            carried = open_at
+            carried_end = end
+            while carried_end > open_at and text[carried_end - 1].isspace():
+                carried_end -= 1
+    if carried is not None:
+        spans.append((carried, carried_end))
+    return spans
+
+
+def _inner(span: tuple[int, int], text: str) -> tuple[int, int]:
+    """A quote span without its marks, surrounding spaces and trailing comma."""
+    start, end = span
+    while start < end and (text[start] in _QUOTE_CHARS or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] in _QUOTE_CHARS or text[end - 1].isspace()):
+        end -= 1
+    while end > start and text[end - 1] in ",;:":
+        end -= 1
+    return start, end
+
+
+# --------------------------------------------------------------------------- cues
+
+
+def _cue_lemma(token: Token) -> str | None:
+    if token.pos_ not in {"VERB", "AUX"} and token.tag_ not in {
+        "VBD",
+        "VBZ",
+        "VBP",
+        "VB",
+        "VBG",
+        "VBN",
+    }:
+        return None
+    return CUE_LEMMAS.get(token.lower_)
+
+
+def _subject(verb: Token) -> Token | None:
+    """The subject of a cue verb, inherited along conj/advcl/xcomp chains."""
+    node = verb
+    for _ in range(4):
+        for child in node.children:
+            if child.dep_ in {"nsubj", "nsubjpass"}:
+                return child
+        if (
+            node.dep_ == "xcomp"
+            or node.dep_ == "conj"
+            or (node.dep_ == "advcl" and node.tag_ == "VBG")
+        ):
+            node = node.head
+            continue
+        break
+    # "... was told by X": the agent of a passive cue.
+    for child in verb.children:
+        if child.dep_ == "agent":
+            for grandchild in child.children:
+                if grandchild.dep_ == "pobj":
+                    return grandchild
+    return None
+
+
+def _source_span(doc: Doc, head: Token) -> Span:
+    """The source noun phrase: the subject's subtree with its appositives
+    ("Phil Smith, a spokesman for the union,"), which say who the source is,
+    but without relative or participial clauses and ages ("Ramos, 58, who
+    lives in Miami,"), which say something else about them."""
+    start, end = head.left_edge.i, head.right_edge.i + 1
+    for child in head.rights:
+        set_off = child.left_edge.i > 0 and doc[child.left_edge.i - 1].text == ","
+        if (child.dep_ in {"relcl", "acl"} and set_off) or (
+            child.dep_ in {"appos", "npadvmod", "amod", "nummod"} and child.tag_ == "CD"
+        ):
+            end = min(end, child.left_edge.i)
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    while start < end and (doc[start].is_punct or doc[start].is_space):
+        start += 1
+    return doc[start:end]
+
+
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Token bounds without edge punctuation other than quotation marks."""
+    while end > start and doc[end - 1].is_punct and doc[end - 1].text not in _QUOTE_CHARS:
+        end -= 1
+    while start < end and doc[start].is_punct and doc[start].text not in _QUOTE_CHARS:
+        start += 1
+    return start, end
+
+
+@dataclass(slots=True)
+class _Raw:
+    """An attribution found in the parse before speaker resolution."""
+
+    content: tuple[int, int]  # char span
+    cue: Token | None
+    cue_text: str | None
+    source: Span | None
+    direct: bool = False
+    partial: bool = False
+    kind: str = "speech"
+    via: Span | None = None  # "TASS quoted the ministry as saying": TASS
+
+
+def _quoted_as(token: Token) -> tuple[Token, Token] | None:
+    """(quoted source, relaying subject) of "X quoted/cited Y as saying"."""
+    verb = token
+    if token.dep_ == "pcomp" and token.head.lower_ == "as":
+        verb = token.head.head
+    if verb.lower_ not in {"quoted", "quoting", "quotes", "quote", "cited", "citing", "cites"}:
+        return None
+    if not any(c.dep_ == "prep" and c.lower_ == "as" for c in verb.children):
+        return None
+    quoted = next((c for c in verb.children if c.dep_ == "dobj"), None)
+    relay = _subject(verb)
+    if quoted is None or relay is None:
+        return None
+    return quoted, relay
+
+
+def _kind(lemma: str) -> str:
+    if lemma in SPEECH:
+        return "speech"
+    if lemma in COGNITION:
+        return "thought"
+    return "stance"
+
+
+def _char_span(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    return doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+
+
+def _clause_attributions(doc: Doc) -> list[_Raw]:
+    found: list[_Raw] = []
+    for token in doc:
+        lemma = _cue_lemma(token)
+        if lemma is None:
+            continue
+        kind = _kind(lemma)
+        content_heads = [c for c in token.children if c.dep_ == "ccomp"]
+        subject = _subject(token)
+        source = _source_span(doc, subject) if subject is not None else None
+        via = None
+        relayed = _quoted_as(token)
+        if relayed is not None:
+            source, via = _source_span(doc, relayed[0]), _source_span(doc, relayed[1])
+        if content_heads and lemma not in STANCE - {"insist", "agree", "warn"}:
+            comp = content_heads[0]
+            # A "that" or "if" before the clause belongs to the content.
+            start, end = _trim(doc, comp.left_edge.i, comp.right_edge.i + 1)
+            if end <= start:
+                continue
+            found.append(
+                _Raw(
+                    _char_span(doc, start, end), token, _cue_text(token), source, kind=kind, via=via
+                )
+            )
+            continue
+        # Inverted order parsed with the content clause as head: "..., X said."
+        head = token.head
+        if (
+            token.dep_ in {"parataxis", "ccomp"}
+            and head.i < token.i
+            and subject is not None
+            and subject.head.i == token.i
+            and kind == "speech"
+            and token.left_edge.i > 0
+            and doc[token.left_edge.i - 1].text in {",", "”", '"', "’", "'", "—", "--", "-"}
+            and not any(c.dep_ == "dobj" for c in token.children)
+        ):
+            cue_left = token.left_edge.i
+            subtree = [t for t in head.subtree if t.i < cue_left]
+            if len(subtree) >= 3:
+                start, end = _trim(doc, subtree[0].i, subtree[-1].i + 1)
+                if end > start:
+                    found.append(
+                        _Raw(
+                            _char_span(doc, start, end), token, _cue_text(token), source, kind=kind
+                        )
+                    )
+                    continue
+        # Parenthetical cue inside the content: "This campaign, he says, is different."
+        if (
+            token.dep_ in {"parataxis", "ccomp", "advcl"}
+            and head.i > token.i
+            and subject is not None
+            and subject.head.i == token.i
+            and kind == "speech"
+            and token.left_edge.i > head.left_edge.i
+        ):
+            start, end = _trim(doc, head.left_edge.i, head.right_edge.i + 1)
+            if end - start >= 4:
+                found.append(
+                    _Raw(_char_span(doc, start, end), token, _cue_text(token), source, kind=kind)
+                )
+                continue
+        # "X said:" introducing what follows.
+        nxt = token.i + 1
+        while (
+            nxt < len(doc)
+            and doc[nxt].dep_ in {"prep", "pobj", "npadvmod"}
+            and doc[nxt].text != ":"
+        ):
+            nxt += 1
+        if nxt < len(doc) and doc[nxt].text == ":" and kind == "speech":
+            found.append(_Raw((-1, doc[nxt].idx + 1), token, _cue_text(token), source, kind=kind))
+            continue
+        # Stance and intention: the object or infinitive is the content.
+        if kind == "speech" and lemma not in {
+            "ask",
+            "tell",
+            "report",
+            "announce",
+            "confirm",
+            "deny",
+            "reveal",
+            "note",
+            "mention",
+            "acknowledge",
+            "predict",
+            "propose",
+            "urge",
+            "demand",
+        }:
+            continue
+        if subject is None or subject.lower_ in {"it", "there", "which", "that", "who"}:
+            continue
+        right = [c for c in token.children if c.i > token.i and c.dep_ in CONTENT_DEPS]
+        if not right:
+            continue
+        cue_end = token
+        particles = CUE_PARTICLES.get(lemma, set())
+        first = right[0]
+        if first.dep_ == "prep" and first.lower_ in particles:
+            objects = [c for c in first.children if c.dep_ in {"pobj", "pcomp"}]
+            if not objects:
+                continue
+            cue_end = first
+            right = objects + right[1:]
+        elif first.dep_ == "prep":
+            continue  # "agreed with X": no content of its own
+        start = min(c.left_edge.i for c in right)
+        end = max(c.right_edge.i for c in right) + 1
+        start, end = _trim(doc, start, end)
+        if end - start < 1:
+            continue
+        cue_text = _cue_text(token) if cue_end is token else f"{_cue_text(token)} {cue_end.text}"
+        # "X confirmed the talks" reports a claim without quoting it.
+        found.append(
+            _Raw(
+                _char_span(doc, start, end),
+                token,
+                cue_text,
+                source,
+                kind="report" if kind == "speech" else "stance",
+            )
+        )
+    found.extend(_according_to(doc))
+    found.extend(_colon_headlines(doc))
+    return found
+
+
+_HEADLINE_COLON_RE = re.compile(r"(?m)^[ \t]*([A-Z][^:\n]{1,48}?):[ \t]+(\S[^\n]*)$")
+
+
+def _colon_headlines(doc: Doc) -> list[_Raw]:
+    """ "Name: what they said" lines (headlines, transcripts): the name is the source."""
+    found = []
+    for match in _HEADLINE_COLON_RE.finditer(doc.text):
+        name = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
+        if name is None or not 1 <= len(name) <= 6:
+            continue
+        # A source is a noun phrase: capitalised words, no verb ("Poll", "Sen. Ann Lee").
+        if any(t.pos_ in {"VERB", "AUX", "PRON", "NUM"} for t in name):
+            continue
+        if not all(t.text[:1].isupper() or t.is_punct or t.lower_ in {"of", "the"} for t in name):
+            continue
+        start, end = _strip_chars(doc.text, match.start(2), match.end(2))
+        if len(_WORD_RE.findall(doc.text[start:end])) < 3:
+            continue
+        cue = doc.char_span(match.end(1), match.end(1) + 1, alignment_mode="expand")
+        found.append(
+            _Raw(
+                (start, end),
+                cue[0] if cue is not None and len(cue) else None,
+                ":",
+                name,
+                kind="speech",
+            )
+        )
+    return found
+
+
+def _cue_text(token: Token) -> str:
+    """The cue with its auxiliaries and particles ("has said", "pointed out")."""
+    parts = [c for c in token.children if c.dep_ in {"aux", "auxpass", "neg", "prt"}] + [token]
+    parts.sort(key=lambda t: t.i)
+    if len(parts) > 1 and parts[-1].i - parts[0].i > 4:
+        parts = [token]
+    return " ".join(t.text for t in parts)
+
+
+def _according_to(doc: Doc) -> list[_Raw]:
+    found = []
+    for token in doc:
+        if (
+            token.lower_ != "according"
+            or token.i + 2 >= len(doc)
+            or doc[token.i + 1].lower_ != "to"
+        ):
+            continue
+        to = doc[token.i + 1]
+        objects = [c for c in to.children if c.dep_ == "pobj"]
+        if not objects:
+            continue
+        source = _source_span(doc, objects[0])
+        sentence = token.sent
+        # Content: the rest of the sentence outside "according to X".
+        phrase_start, phrase_end = token.i, source.end
+        left = (sentence.start, phrase_start)
+        right = (phrase_end, sentence.end)
+        left = _trim(doc, *left)
+        right = _trim(doc, *right)
+        pick = left if (left[1] - left[0]) >= (right[1] - right[0]) else right
+        if pick[1] - pick[0] < 2:
+            continue
+        found.append(_Raw(_char_span(doc, *pick), to, "according to", source, kind="according_to"))
+    return found
+
+
+# --------------------------------------------------------------------------- speakers
+
+
+def _head_noun(span: Span) -> Token:
+    return span.root
+
+
+def _entity_in(span: Span, entities: Sequence[EntityMention]) -> EntityMention | None:
+    inside = [m for m in entities if m.start >= span.start_char and m.end <= span.end_char]
+    if not inside:
+        return None
+    root = span.root
+    for mention in inside:
+        if mention.start <= root.idx < mention.end:
+            return mention
+    people = [m for m in inside if m.label == "PERSON"]
+    return (people or inside)[0]
+
+
+def _describe(span: Span) -> str:
+    words = [t for t in span if not (t.i == span.start and t.lower_ in {"a", "an", "the", "one"})]
+    return " ".join(t.text for t in words).strip()
+
+
+class _Speakers:
+    """Resolution of source spans to canonical speakers, carrying earlier ones forward."""
+
+    def __init__(self, entities: Sequence[EntityMention], text: str = "") -> None:
+        self.entities = entities
+        self.text = text
+        self.recent: list[tuple[str, str, str | None]] = []  # (speaker, type, source noun class)
+
+    def resolve(self, source: Span | None) -> tuple[str | None, str]:
+        if source is None or len(source) == 0:
+            return None, "unknown"
+        root = source.root
+        lower = root.lower_
+        if len(source) == 1 and lower in PRONOUNS_PERSON:
+            for speaker, kind, _ in reversed(self.recent):
+                if kind == "person":
+                    return speaker, kind
+            person = self._entity_before(source.start_char, "PERSON")
+            return (person, "person") if person else (None, "unknown")
+        if len(source) == 1 and lower in PRONOUNS_GROUP:
+            if lower in {"they", "it", "we"} and self.recent:
+                speaker, kind, _ = self.recent[-1]
+                if kind != "person":
+                    return speaker, kind
+            return None, "unknown"
+        noun_class = SOURCE_NOUNS.get(lower)
+        mention = _entity_in(source, self.entities)
+        if (
+            noun_class is None
+            and lower in TITLE_WORDS
+            and source[0].lower_ in {"the", "his", "her"}
+        ):
+            # "the US president": the person introduced earlier with that title.
+            person = self._titled_person(lower, source.start_char)
+            if person is not None:
+                self.recent.append((person, "person", None))
+                return person, "person"
+        if mention is not None and (noun_class is None or mention.start <= root.idx < mention.end):
+            kind = ACTOR_TYPES.get(mention.label, "other")
+            if kind in {"place", "group"}:
+                kind = "organisation"  # a country or group speaking is an institution
+            self.recent.append((mention.canonical, kind, None))
+            return mention.canonical, kind
+        description = _describe(source)
+        first = source[0].lower_
+        if noun_class and first in {"the", "that", "this"}:
+            # "the spokesperson said", "the NSC spokesperson said": the source
+            # described earlier, if it named every proper noun named here.
+            names = {t.lower_ for t in source if t.pos_ == "PROPN"}
+            for speaker, kind, cls in reversed(self.recent):
+                if (
+                    cls == noun_class
+                    and kind == "unnamed"
+                    and all(n in speaker.casefold().split() for n in names)
+                ):
+                    self.recent.append((speaker, kind, cls))
+                    return speaker, kind
+        if root.pos_ == "PROPN" and mention is None and noun_class is None:
+            # A surname the NER missed: the person named in full earlier.
+            person = self._person_named(root.text, source.start_char)
+            if person is not None:
+                self.recent.append((person, "person", None))
+                return person, "person"
+            self.recent.append((description, "unknown", None))
+            return description, "unknown"
+        self.recent.append((description, "unnamed", noun_class))
+        return description, "unnamed"
+
+    def _person_named(self, word: str, position: int) -> str | None:
+        best = None
+        for mention in self.entities:
+            if mention.start >= position:
+                break
+            parts = mention.canonical.split()
+            if mention.label == "PERSON" and len(parts) >= 2 and word in (parts[0], parts[-1]):
+                best = mention.canonical
+        return best
+
+    def _titled_person(self, title: str, position: int) -> str | None:
+        best = None
+        for mention in self.entities:
+            if mention.start >= position:
+                break
+            if mention.label == "PERSON":
+                before = self.text[max(0, mention.start - 40) : mention.start].casefold()
+                if title in before.split():
+                    best = mention.canonical
+        return best
+
+    def _entity_before(self, position: int, label: str) -> str | None:
+        best = None
+        for mention in self.entities:
+            if mention.start >= position:
+                break
+            if mention.label == label:
+                best = mention.canonical
+        return best
+
+    def last(self) -> tuple[str | None, str]:
+        if not self.recent:
+            return None, "unknown"
+        speaker, kind, _ = self.recent[-1]
+        return speaker, kind
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[Quote]:
+    """Direct and reported speech of one parsed article, in text order."""
+    text = doc.text
+    marks = quote_spans(text)
+    raws = _clause_attributions(doc)
+    raws.sort(key=lambda r: r.cue.idx if r.cue is not None else r.content[0])
+
+    # A clause never runs across a paragraph break: clip what the parser joined.
+    paragraphs = _paragraph_bounds(text)
+    for raw in raws:
+        if raw.cue is None or raw.content[0] < 0:
+            continue
+        bounds = next((b for b in paragraphs if b[0] <= raw.cue.idx < b[1]), None)
+        if bounds is not None:
+            start, end = max(raw.content[0], bounds[0]), min(raw.content[1], bounds[1])
+            raw.content = _strip_chars(text, start, end) if end > start else (start, start)
+
+    used_marks: set[int] = set()
+    # Colon cues take the quote (or the sentence) right after the colon.
+    for raw in raws:
+        if raw.content[0] != -1:
+            continue
+        colon_end = raw.content[1]
+        following = [
+            k for k, (s, _) in enumerate(marks) if s >= colon_end and not text[colon_end:s].strip()
+        ]
+        if following:
+            k = following[0]
+            raw.content = _inner(marks[k], text)
+            raw.direct = True
+            used_marks.add(k)
+        else:
+            sent_end = _sentence_end(doc, colon_end)
+            raw.content = _strip_chars(text, colon_end, sent_end)
+
+    # Content inside a quote becomes the whole quote; a quote inside content makes it partial.
+    for raw in raws:
+        if raw.content[0] < 0 or raw.content[1] <= raw.content[0]:
+            continue
+        for k, mark in enumerate(marks):
+            inner = _inner(mark, text)
+            if inner[1] <= inner[0]:
+                continue
+            if _overlap(raw.content, inner) >= 0.9 * (raw.content[1] - raw.content[0]) and not (
+                raw.cue is not None and inner[0] <= raw.cue.idx < inner[1]
+            ):
+                raw.content = inner
+                raw.direct = True
+                used_marks.add(k)
+                break
+            if raw.content[0] <= inner[0] and inner[1] <= raw.content[1]:
+                raw.partial = True
+                used_marks.add(k)
+
+    # Quotes the parse did not attach: a speech cue right after the quote
+    # ("“...,” I said, “...”") or right before it ("X said, “...”").
+    cue_tokens = {r.cue.i for r in raws if r.cue is not None and r.direct}
+    for k, mark in enumerate(marks):
+        if k in used_marks:
+            continue
+        inner = _inner(mark, text)
+        if len(_WORD_RE.findall(text[inner[0] : inner[1]])) < 2:
+            continue
+        cue = _adjacent_cue(doc, mark, cue_tokens)
+        if cue is None:
+            continue
+        subject = _subject(cue)
+        raws.append(
+            _Raw(
+                inner,
+                cue,
+                _cue_text(cue),
+                _source_span(doc, subject) if subject else None,
+                direct=True,
+                kind="speech",
+            )
+        )
+        cue_tokens.add(cue.i)
+        used_marks.add(k)
+    raws.sort(key=lambda r: r.content[0])
+
+    # A cue inside a quotation that is itself someone's quoted words ("“I think
+    # we will win,” she said") is part of that quote, not a new attribution.
+    quoted_contents = [r.content for r in raws if r.direct]
+    raws = [
+        r
+        for r in raws
+        if r.direct or r.cue is None or not any(s <= r.cue.idx < e for s, e in quoted_contents)
+    ]
+    speakers = _Speakers(entities, text)
+    quotes: list[Quote] = []
+    by_mark_end: dict[int, Quote] = {}
+    events: list[tuple[int, int, object]] = [
+        (r.content[0] if r.cue is None else r.cue.idx, 0, r) for r in raws if r.content[0] >= 0
+    ]
+    # Unattributed quoted paragraphs continue the previous speaker.
+    for k, mark in enumerate(marks):
+        if k in used_marks:
+            continue
+        inner = _inner(mark, text)
+        if len(_WORD_RE.findall(text[inner[0] : inner[1]])) < 4:
+            continue  # scare quotes and titles
+        paragraph_start = text.rfind("\n\n", 0, mark[0])
+        opens_paragraph = not text[
+            paragraph_start + 2 if paragraph_start >= 0 else 0 : mark[0]
+        ].strip()
+        events.append((mark[0], 1, (inner, opens_paragraph)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    for _, kind, item in events:
+        if kind == 0:
+            raw = item
+            assert isinstance(raw, _Raw)
+            speaker, speaker_type = speakers.resolve(raw.source)
+            relay = speakers.resolve(raw.via)[0] if raw.via is not None else None
+            start, end = raw.content
+            quote = Quote(
+                text=text[start:end],
+                start=start,
+                end=end,
+                speaker=speaker,
+                speaker_type=speaker_type,
+                cue=raw.cue_text,
+                direct=raw.direct,
+                partial=raw.partial and not raw.direct,
+                kind=raw.kind,
+                via=relay,
+                speaker_start=raw.source.start_char
+                if raw.source is not None and len(raw.source)
+                else None,
+                speaker_end=raw.source.end_char
+                if raw.source is not None and len(raw.source)
+                else None,
+                speaker_mention=raw.source.text
+                if raw.source is not None and len(raw.source)
+                else None,
+                cue_start=raw.cue.idx if raw.cue is not None else None,
+                cue_end=raw.cue.idx + len(raw.cue) if raw.cue is not None else None,
+            )
+            quotes.append(quote)
+        else:
+            (start, end), opens_paragraph = item  # type: ignore[misc]
+            previous = quotes[-1] if quotes else None
+            # A quote continues the previous direct quote when it opens the next
+            # paragraph, or follows it in the same paragraph after the cue clause
+            # ("“...,” she said. “...”").
+            if previous is None or not previous.direct:
+                continue
+            between = _paragraphs_between(text, previous.end, start)
+            if opens_paragraph and between > 1:
+                continue
+            if not opens_paragraph and (
+                between > 0 or len(_WORD_RE.findall(text[previous.end : start])) > 15
+            ):
+                continue
+            quotes.append(
+                Quote(
+                    text=text[start:end],
+                    start=start,
+                    end=end,
+                    speaker=previous.speaker,
+                    speaker_type=previous.speaker_type,
+                    cue=None,
+                    direct=True,
+                    kind="continuation",
+                )
+            )
+    del by_mark_end
+    return _dedupe(quotes)
+
+
+def _token_index(doc: Doc, char: int) -> int:
+    """Index of the first token starting at or after a character offset."""
+    starts = [t.idx for t in doc]
+    return bisect.bisect_left(starts, char)
+
+
+_CLAUSE_STOP = frozenset({".", "!", "?", ";"})
+
+
+def _adjacent_cue(doc: Doc, mark: tuple[int, int], taken: set[int]) -> Token | None:
+    """A speech cue with its subject within a short clause touching the quote."""
+    after = _token_index(doc, mark[1])
+    for i in range(after, min(after + 8, len(doc))):
+        token = doc[i]
+        if token.text in _CLAUSE_STOP or token.text in _QUOTE_CHARS or "\n" in token.text:
+            break
+        lemma = _cue_lemma(token)
+        if lemma in SPEECH and i not in taken and _subject(token) is not None:
+            return token
+    before = _token_index(doc, mark[0]) - 1
+    if before >= 0 and doc[before].text in {",", ":"}:
+        for i in range(before - 1, max(before - 8, -1), -1):
+            token = doc[i]
+            if token.text in _CLAUSE_STOP or token.text in _QUOTE_CHARS or "\n" in token.text:
+                break
+            lemma = _cue_lemma(token)
+            if lemma in SPEECH and i not in taken and _subject(token) is not None:
+                return token
+    return None
+
+
+def _paragraphs_between(text: str, a: int, b: int) -> int:
+    return text.count("\n\n", min(a, b), max(a, b))
+
+
+def _dedupe(quotes: list[Quote]) -> list[Quote]:
+    """One attribution per content span (two cues on one quote keep the first)."""
+    seen: set[tuple[int, int]] = set()
+    kept = []
+    for quote in sorted(quotes, key=lambda q: q.start):
+        key = (quote.start, quote.end)
+        if key in seen or quote.end <= quote.start:
+            continue
+        seen.add(key)
+        kept.append(quote)
+    return kept
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def _sentence_end(doc: Doc, char: int) -> int:
+    for sent in doc.sents:
+        if sent.start_char <= char < sent.end_char:
+            following = sent.end_char
+            # "X said: the plan is dead." may end this sentence or spill into the next.
+            return following
+    return len(doc.text)
+
+
+def _strip_chars(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and (text[start].isspace() or text[start] in _QUOTE_CHARS):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ".,;"):
+        end -= 1
+    return start, end
+
+
+# --------------------------------------------------------------------------- story level
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD_RE.findall(text)]
+
+
+def same_quote(a: str, b: str, threshold: float = 0.8) -> bool:
+    """Whether two quote texts are the same words (one may be a trimmed copy)."""
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    shorter, longer = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    if len(shorter) < 4:
+        return shorter == longer
+    joined = " ".join(longer)
+    if " ".join(shorter) in joined:
+        return True
+    common = sum(1 for w in set(shorter) if w in set(longer))
+    return common / len(set(shorter)) >= threshold and len(shorter) / len(longer) >= 0.5
+
+
+_SPEAKER_RANK = {"person": 3, "organisation": 3, "unnamed": 2, "place": 2, "group": 2, "unknown": 0}
+
+
+def merge_story_quotes(
+    quotes_by_article: Mapping[str, Sequence[Quote]],
+    outlet_by_article: Mapping[str, str | None],
+) -> list[StoryQuote]:
+    """One entry per quote of a story, listing every outlet and article that reports it."""
+    merged: list[StoryQuote] = []
+    for article_id, quotes in quotes_by_article.items():
+        outlet = outlet_by_article.get(article_id) or "unknown"
+        for quote in quotes:
+            match = next((m for m in merged if same_quote(m.text, quote.text)), None)
+            if match is None:
+                merged.append(
+                    StoryQuote(
+                        text=quote.text,
+                        speaker=quote.speaker,
+                        speaker_type=quote.speaker_type,
+                        cue=quote.cue,
+                        direct=quote.direct,
+                        outlets=[outlet],
+                        article_ids=[article_id],
+                    )
+                )
+                continue
+            if outlet not in match.outlets:
+                match.outlets.append(outlet)
+            if article_id not in match.article_ids:
+                match.article_ids.append(article_id)
+            # Keep the most specific speaker and the longest wording.
+            if _SPEAKER_RANK.get(quote.speaker_type, 1) > _SPEAKER_RANK.get(
+                match.speaker_type, 1
+            ) or (
+                _SPEAKER_RANK.get(quote.speaker_type, 1) == _SPEAKER_RANK.get(match.speaker_type, 1)
+                and quote.speaker
+                and match.speaker
+                and len(quote.speaker) > len(match.speaker)
+            ):
+                match.speaker, match.speaker_type = quote.speaker, quote.speaker_type
+            if len(quote.text) > len(match.text):
+                match.text = quote.text
+            match.direct = match.direct or quote.direct
+            match.cue = match.cue or quote.cue
+    return merged
