@@ -20,7 +20,9 @@ from storyline.config import Settings
 from storyline.executors import Executor, InProcessExecutor
 from storyline.extract import ExtractionError, extract, line_fingerprints
 from storyline.extract.outlets import OutletRegistry
-from storyline.link.stories import StoryLinker, default_linker
+from storyline.link.dedup import minhash_signature
+from storyline.link.stories import LinkDecision, StoryLinker, default_linker
+from storyline.link.syndication import find_near_duplicate, passages_against
 from storyline.records import Article, Failure, IngestOutcome, IngestReport, RawDocument
 from storyline.store.base import Store, StoreError
 
@@ -145,29 +147,45 @@ class Pipeline:
             article, analyses = self._reclean_with_outlet_memory(raw, processed)
             duplicate_of = self._exact_duplicate(article)
             if duplicate_of is not None:
-                article = replace(article, duplicate_of=duplicate_of)
-                with self.store.transaction():
-                    self.store.add_article(article, None)
-                return IngestOutcome(
-                    raw.source,
-                    "duplicate",
-                    article_id=article.id,
-                    duplicate_of=duplicate_of,
-                    story_id=self.store.article_story_id(duplicate_of),
-                    title=article.title,
-                    reason="same text as a stored article",
+                return self._store_duplicate(
+                    raw, article, duplicate_of, "same text as a stored article"
                 )
             features = self.linker.features(article)
+            signature = minhash_signature(article.body)
+            # Carried in the stored features so later articles can recognise a copy.
+            features.update(
+                article_id=article.id, outlet=article.outlet, minhash=[int(v) for v in signature]
+            )
             candidates = self.store.candidate_stories(article.published, self.linker.window_days)
-            decision = self.linker.decide(features, candidates)
+            near = find_near_duplicate(signature, candidates)
+            if near is not None and near.outlet == article.outlet and article.outlet:
+                # The same outlet's text again (a re-publication, an edited headline).
+                return self._store_duplicate(
+                    raw,
+                    article,
+                    near.article_id,
+                    "near-copy of a stored article of the same outlet",
+                )
+            if near is not None:
+                # Another outlet running the same copy: syndication, so the same story.
+                decision = LinkDecision(
+                    near.story_id, near.similarity, {"near_duplicate": near.similarity}
+                )
+            else:
+                decision = self.linker.decide(features, candidates)
             with self.store.transaction():
                 story_id = decision.story_id
                 if story_id is None:
                     story_id = ids.story_id(article.id)
                     self.store.create_story(story_id, article.title, self.linker.similarity_method)
+                    partners: list[Article] = []
+                else:
+                    story = self.store.get_story(story_id)
+                    partners = story.articles if story is not None else []
                 self.store.add_article(article, story_id, features)
                 for kind, data in analyses.items():
                     self.store.put_analysis(article.id, kind, data)
+                self._store_passages(article, partners)
                 if article.outlet:
                     self.store.add_boilerplate_lines(article.outlet, line_fingerprints(raw))
             return IngestOutcome(
@@ -178,6 +196,33 @@ class Pipeline:
             if not isinstance(exc, StoreError):
                 detail += " | " + traceback.format_exc(limit=2).splitlines()[-1]
             return self._failed(Failure(raw.source, "store", detail))
+
+    def _store_duplicate(
+        self, raw: RawDocument, article: Article, original: str, reason: str
+    ) -> IngestOutcome:
+        """Keep the copy for provenance, outside every story, so it is never counted."""
+        article = replace(article, duplicate_of=original)
+        with self.store.transaction():
+            self.store.add_article(article, None)
+        return IngestOutcome(
+            raw.source,
+            "duplicate",
+            article_id=article.id,
+            duplicate_of=original,
+            story_id=self.store.article_story_id(original),
+            title=article.title,
+            reason=reason,
+        )
+
+    def _store_passages(self, article: Article, partners: list[Article]) -> None:
+        """Record, on both sides, the passages the new article shares with its story."""
+        found = passages_against(article, partners)
+        for article_id, items in found.items():
+            if article_id == article.id:
+                self.store.put_analysis(article_id, "shared_passages", items)
+            elif items:
+                existing = self.store.get_analysis(article_id, "shared_passages") or []
+                self.store.put_analysis(article_id, "shared_passages", existing + items)
 
     def _reclean_with_outlet_memory(
         self, raw: RawDocument, processed: ProcessedDocument

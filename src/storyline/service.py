@@ -21,6 +21,7 @@ from storyline.analyse import ANALYSIS_KINDS
 from storyline.config import Settings
 from storyline.executors import make_executor
 from storyline.interfaces.export import StoryAnalyses, story_to_dict, write_export
+from storyline.link.syndication import LINK_ANALYSIS_KINDS
 from storyline.pipeline import Pipeline
 from storyline.records import (
     Article,
@@ -106,7 +107,7 @@ class Storyline:
         return {
             a.id: {
                 kind: data
-                for kind in ANALYSIS_KINDS
+                for kind in (*ANALYSIS_KINDS, *LINK_ANALYSIS_KINDS)
                 if (data := self.store.get_analysis(a.id, kind)) is not None
             }
             for a in story.articles

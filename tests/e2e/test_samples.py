@@ -141,3 +141,61 @@ def test_time_expressions_in_export(loaded: Storyline) -> None:
     assert story is not None
     values = {t["value"] for a in story["articles"] for t in a["time_expressions"]}
     assert {"2022-01-10", "2022-01-12", "2022-01-13", "2021-12-27", "2021-06"} <= values
+
+
+def test_shared_wire_passages(loaded: Storyline, expected: dict[str, Any]) -> None:
+    story = loaded.story_json(loaded.stories()[0].id)
+    assert story is not None
+    bodies = {a["id"]: a["body"] for a in story["articles"]}
+    for article in story["articles"]:
+        for p in article["shared_passages"]:
+            assert article["body"][p["start"] : p["end"]] == p["text"]
+            assert p["with_article_id"] in bodies and p["with_article_id"] != article["id"]
+    for passage in expected["shared_wire_passages"]:
+        for article in story["articles"]:
+            assert any(passage in p["text"] for p in article["shared_passages"]), (
+                f"{passage!r} not found as shared in {article['outlet']}"
+            )
+
+
+def test_same_outlet_near_copy_is_a_duplicate(tmp_path: Path, sample_paths: list[Path]) -> None:
+    with Storyline(str(tmp_path / "s.db")) as sl:
+        sl.ingest([str(sample_paths[0])])
+        text = sample_paths[0].read_text(encoding="utf-8")
+        # The same page re-published with a corrected sentence.
+        edited = tmp_path / "edited.txt"
+        edited.write_text(text.replace("much-anticipated", "long-awaited"), encoding="utf-8")
+        report = sl.ingest([str(edited)])
+        assert report.count("duplicate") == 1
+        assert report.outcomes[0].duplicate_of is not None
+        assert sl.store.count_stories() == 1
+        story = sl.story(sl.stories()[0].id)
+        assert story is not None and len(story.articles) == 1
+
+
+def test_timeline_matches_expected(loaded: Storyline, expected: dict[str, Any]) -> None:
+    story = loaded.story_json(loaded.stories()[0].id)
+    assert story is not None
+    timeline = story["timeline"]
+    dates = [e["date"] for e in timeline]
+    assert [d[:7] for d in dates] == sorted(d[:7] for d in dates)  # in date order
+    for want in (w for w in expected["timeline"] if w["required"]):
+        matching = [
+            e
+            for e in timeline
+            if e["date"] == want["date"]
+            and e["status"] == want["status"]
+            and all(_matches(e["description"], k) for k in want["keywords"])
+            and set(want["outlets"]) <= set(e["outlets"])
+        ]
+        assert matching, f"no timeline entry for {want}"
+
+
+def test_ics_export_holds_the_scheduled_talks(loaded: Storyline) -> None:
+    out = io.StringIO()
+    loaded.export(out, "ics")
+    ics = out.getvalue()
+    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.rstrip().endswith("END:VCALENDAR")
+    for day in ("20220110", "20220112", "20220113"):
+        assert f"DTSTART;VALUE=DATE:{day}" in ics
+    assert "DTSTART;VALUE=DATE:20211227" not in ics  # past events are not in the calendar

@@ -12,32 +12,48 @@ from dataclasses import asdict
 from typing import Any
 
 from storyline.analyse.citations import PeopleAnalysis, analyse_people
+from storyline.analyse.events import extract_events
 from storyline.analyse.nlp import ModelUnavailable, load_nlp
-from storyline.analyse.timex import tag_times
+from storyline.analyse.timex import TimeExpression, tag_times
 from storyline.records import Article
 
-ANALYSIS_KINDS = ("time_expressions", "people")
+ANALYSIS_KINDS = ("time_expressions", "people", "events")
 
 
-def time_expressions(article: Article) -> list[dict[str, Any]]:
-    # The tagger's rules are English; other languages get none rather than wrong ones.
-    if article.language not in (None, "en"):
-        return []
-    return [asdict(t) for t in tag_times(article.body, article.published)]
+def _english(article: Article) -> bool:
+    # The time rules and the configured spaCy pipeline are English; other languages
+    # get no analysis rather than a wrong one.
+    return article.language in (None, "en")
 
 
-def people(article: Article) -> dict[str, Any]:
+def time_expressions(article: Article) -> list[TimeExpression]:
+    return tag_times(article.body, article.published) if _english(article) else []
+
+
+def people(article: Article) -> PeopleAnalysis:
     """Entities, quotes and cited sources (spaCy, loaded once per process)."""
-    # The configured spaCy pipeline is English; other languages are left unanalysed.
-    if article.language not in (None, "en"):
-        return PeopleAnalysis(error=f"no pipeline for language {article.language!r}").to_dict()
+    if not _english(article):
+        return PeopleAnalysis(error=f"no pipeline for language {article.language!r}")
     try:
         nlp = load_nlp()
     except ModelUnavailable as exc:
-        return PeopleAnalysis(error=str(exc)).to_dict()
-    return analyse_people([article.body], nlp)[0].to_dict()
+        return PeopleAnalysis(error=str(exc))
+    return analyse_people([article.body], nlp)[0]
 
 
 def analyse_article(article: Article) -> dict[str, Any]:
     """Every per-article analysis of `article`, as JSON-serialisable data by kind."""
-    return {"time_expressions": time_expressions(article), "people": people(article)}
+    times = time_expressions(article)
+    found = people(article)
+    events = (
+        extract_events(
+            article.body, article.published, times, [(m.text, m.label) for m in found.entities]
+        )
+        if _english(article)
+        else []
+    )
+    return {
+        "time_expressions": [asdict(t) for t in times],
+        "people": found.to_dict(),
+        "events": [asdict(e) for e in events],
+    }

@@ -1969,6 +1969,28 @@ def _alone_on_line(text: str, start: int, end: int) -> bool:
     return not text[line_start:start].strip() and not text[end:line_end].strip(" .,")
 
 
+# Words that look like time expressions but name something else here:
+# "the Communist Party daily Granma" (a newspaper), "the March for Life" (an
+# event), "High Noon" (an idiom), "in his 30s" (an age).
+_NEWSPAPER_DAILY = re.compile(r"(?i:daily)$")
+_MONTH_AS_NOUN_AFTER = re.compile(r"\s+(?:for|of|on|against)\s+(?:the\s+)?[A-Z]")
+_HIGH_NOON = re.compile(r"(?i:high\s+)$")
+_AGE_BEFORE = re.compile(r"(?i:\b(?:his|her|their|my|your|our)\s+(?:early\s+|mid-?|late\s+)?)$")
+_DECADE_ONLY = re.compile(r"(?:early\s+|mid-?|late\s+)?'?\d0s$", re.IGNORECASE)
+
+
+def _not_a_time(text: str, start: int, end: int) -> bool:
+    surface = text[start:end]
+    before, after = text[max(0, start - 20) : start], text[end : end + 30]
+    if _NEWSPAPER_DAILY.match(surface) and re.match(r"\s+[A-Z]", after):
+        return True
+    if surface == "March" and _MONTH_AS_NOUN_AFTER.match(after):
+        return True
+    if surface.lower() == "noon" and _HIGH_NOON.search(before):
+        return True
+    return bool(_DECADE_ONLY.match(surface) and _AGE_BEFORE.search(before))
+
+
 def tag_times(text: str, reference: str | date | datetime | None = None) -> list[TimeExpression]:
     """Every time expression in `text`, normalised against `reference` (the publication date).
 
@@ -2029,7 +2051,7 @@ def tag_times(text: str, reference: str | date | datetime | None = None) -> list
         if trimmed:
             start += trimmed.end()
             surface = text[start:end]
-        if not surface:
+        if not surface or _not_a_time(text, start, end):
             continue
         try:
             result = _HANDLERS[rule](surface, start, end, ctx)

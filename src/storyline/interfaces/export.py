@@ -12,10 +12,11 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from storyline.compare import StoryAnalyses, compare_story
+from storyline.compare import StoryAnalyses, compare_story, story_timeline
+from storyline.interfaces.ics import scheduled_events_to_ics
 from storyline.records import Article, Story
 
-EXPORT_FORMATS = ("json", "jsonl", "csv")
+EXPORT_FORMATS = ("json", "jsonl", "csv", "ics")
 
 CSV_COLUMNS = (
     "story_id",
@@ -35,7 +36,7 @@ CSV_COLUMNS = (
 
 
 # Per-article analysis kinds that the export carries as article fields.
-ARTICLE_ANALYSIS_FIELDS = ("time_expressions",)
+ARTICLE_ANALYSIS_FIELDS = ("time_expressions", "shared_passages")
 
 
 
@@ -99,6 +100,13 @@ def write_export(
             out.write(json.dumps(story_to_dict(story, analyses), ensure_ascii=False))
             n += 1
         out.write("\n]}\n")
+    elif fmt == "ics":
+        # The scheduled events of the stories, for calendar apps (RFC 5545).
+        timelines = []
+        for story, analyses in pairs:
+            timelines.append((story.id, story.title, story_timeline(story, analyses)))
+            n += 1
+        out.write(scheduled_events_to_ics(timelines))
     elif fmt == "jsonl":
         for story, analyses in pairs:
             out.write(json.dumps(story_to_dict(story, analyses), ensure_ascii=False) + "\n")
