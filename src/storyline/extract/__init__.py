@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from storyline import ids
@@ -121,7 +119,7 @@ def extract(
     ):
         agencies.append(outlet_record.name)  # an agency's own story is its wire copy
     title = title_hint or cleaned.title or page_title or _title_from_body(body)
-    published = _normalise_date(raw.published) or page_date or cleaned.published
+    published = textmeta.to_iso8601(raw.published) or page_date or cleaned.published
     authors = [a for a in (raw.authors or []) if a.strip()] or page_authors or cleaned.authors
     return Article(
         id=ids.article_id(raw.url, raw.content),
@@ -187,23 +185,6 @@ def _choose_outlet(
         known = registry.by_name(sitename)
         return known.name if known else sitename.strip()
     return None
-
-
-def _normalise_date(value: str | None) -> str | None:
-    """A date hint as ISO 8601: ISO as given, RFC 2822 (feeds), or a written date."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed.date().isoformat() if len(value) == 10 else parsed.isoformat()
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value).isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    return textmeta.parse_date(value)
 
 
 def _title_from_body(body: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -494,3 +495,51 @@ def is_label_line(line: str) -> bool:
     rest = _TRUST_LABEL.sub(" ", _CONTENT_TYPE.sub(" ", line))
     leftover = [w for w in rest.split() if not _META_FILLER.match(w)]
     return rest != line and len(leftover) <= 2
+
+
+# -- dates given by a container (JSON field, feed entry, HTTP header) -------------
+
+_EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
+
+
+def to_iso8601(value: object) -> str | None:
+    """A date given by a container (JSON field, feed entry, header) as ISO 8601, else None.
+
+    Accepts ISO 8601, RFC 2822 (feeds, HTTP), Unix epochs in seconds or
+    milliseconds, and written dates ("28 December 2021"). A date-only value
+    stays a date so that its precision survives.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if _EPOCH.match(text):
+        return _from_epoch(float(text))
+    iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        pass
+    else:
+        if len(text) <= 10:  # a bare date: keep it a date
+            return parsed.date().isoformat()
+        return parsed.isoformat()
+    try:
+        return parsedate_to_datetime(text).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    return parse_date(text)  # written dates, many languages
+
+
+def _from_epoch(seconds: float) -> str | None:
+    if seconds > 1e11:  # milliseconds
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
