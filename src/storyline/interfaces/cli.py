@@ -182,7 +182,7 @@ def export(
         list[str] | None, typer.Option("--story", help="Only these stories (repeatable).")
     ] = None,
 ) -> None:
-    """Export stories with their articles as JSON, JSON Lines or CSV."""
+    """Export stories as JSON, JSON Lines or CSV, or their scheduled events as iCalendar (ics)."""
     if fmt not in EXPORT_FORMATS:
         err.print(f"[red]error:[/red] unknown format {fmt!r}; choose {', '.join(EXPORT_FORMATS)}")
         raise typer.Exit(2)
@@ -252,6 +252,50 @@ def check(db: DbOption = None) -> None:
             f"[green]ok[/green]: {sl.store.count_articles()} articles, "
             f"{sl.store.count_stories()} stories, schema v{sl.store.schema_version()}"
         )
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each with its own store connection).")
+    ] = 1,
+    allow_private_urls: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-urls",
+            help="Let URL ingest fetch private, loopback and link-local addresses.",
+        ),
+    ] = False,
+) -> None:
+    """Serve the web app, the REST API (/api/v1, docs at /docs) and the feeds.
+
+    Ingest over HTTP needs $STORYLINE_API_TOKEN; reads need $STORYLINE_READ_TOKEN when set.
+    """
+    import os
+
+    import uvicorn
+
+    from storyline.config import Settings
+
+    # The app is built by a factory in each worker process, from the environment.
+    if db:
+        os.environ[DB_ENV] = db
+    if allow_private_urls:
+        os.environ["STORYLINE_ALLOW_PRIVATE_URLS"] = "1"
+    _open(Settings.from_env().db).close()  # a store that cannot open fails here, clearly
+    err.print(f"Storyline on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "storyline.interfaces.api:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 eval_app = typer.Typer(

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from storyline.records import Article, SearchHit, Story, StorySummary
 
@@ -32,6 +32,30 @@ class StoryCandidate:
     article_count: int
     # Per-article link features, as the linker stored them (see link/stories.py).
     features: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryQuery:
+    """Filters for `Store.find_stories`; every field left None matches everything."""
+
+    text: str | None = None  # full-text query over article titles and bodies
+    phrase: str | None = None  # an exact phrase some article of the story must contain
+    outlet: str | None = None  # some article of the story is from this outlet
+    language: str | None = None  # some article of the story is in this language
+    since: str | None = None  # ISO date: the story was still reported on or after it
+    until: str | None = None  # ISO date: the story had begun on or before it
+    # "updated": most recently changed first; "relevance": best full-text match first
+    order: Literal["updated", "relevance"] = "updated"
+
+
+@dataclass(slots=True)
+class StoryFacets:
+    """Values the story filters can take, with how many articles carry each."""
+
+    outlets: list[tuple[str, int]] = field(default_factory=list)
+    languages: list[tuple[str, int]] = field(default_factory=list)
+    first_seen: str | None = None
+    last_seen: str | None = None
 
 
 @dataclass(slots=True)
@@ -112,6 +136,23 @@ class Store(ABC):
 
     @abstractmethod
     def count_stories(self) -> int: ...
+
+    @abstractmethod
+    def find_stories(
+        self, query: StoryQuery, limit: int = 50, offset: int = 0
+    ) -> list[StorySummary]:
+        """Stories matching every filter of `query`, in `query.order`.
+
+        Bad full-text syntax is treated as words, as in `search`.
+        """
+
+    @abstractmethod
+    def story_facets(self) -> StoryFacets:
+        """The outlets and languages present (most articles first) and the stories' date span."""
+
+    @abstractmethod
+    def story_updated_at(self, story_ids: Sequence[str]) -> dict[str, str]:
+        """When each story last changed (UTC ISO 8601), for feeds; unknown ids are left out."""
 
     @abstractmethod
     def get_story(self, story_id: str) -> Story | None:

@@ -33,7 +33,14 @@ from typing import Any, TypeVar
 
 from storyline.records import Article, RemovedBlock, SearchHit, Story, StorySummary, as_datetime
 from storyline.store import migrations
-from storyline.store.base import IngestError, Store, StoreError, StoryCandidate
+from storyline.store.base import (
+    IngestError,
+    Store,
+    StoreError,
+    StoryCandidate,
+    StoryFacets,
+    StoryQuery,
+)
 
 T = TypeVar("T")
 
@@ -340,8 +347,10 @@ class SQLiteStore(Store):
     # -- documents -----------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
         return self._read(
-            lambda c: c.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone()
-            is not None
+            lambda c: (
+                c.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone()
+                is not None
+            )
         )
 
     def find_by_content_hash(self, content_hash: str) -> str | None:
@@ -583,6 +592,147 @@ class SQLiteStore(Store):
 
     def count_stories(self) -> int:
         return self._read(lambda c: int(c.execute("SELECT COUNT(*) FROM stories").fetchone()[0]))
+
+    def find_stories(
+        self, query: StoryQuery, limit: int = 50, offset: int = 0
+    ) -> list[StorySummary]:
+        text = (query.text or "").strip()
+        phrase = " ".join((query.phrase or "").split())
+        where: list[str] = []
+        params: list[Any] = []
+        if query.outlet:
+            where.append(
+                "EXISTS (SELECT 1 FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                "WHERE sa.story_id = s.id AND a.outlet = ?)"
+            )
+            params.append(query.outlet)
+        if query.language:
+            where.append(
+                "EXISTS (SELECT 1 FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                "WHERE sa.story_id = s.id AND a.language = ?)"
+            )
+            params.append(query.language)
+        if query.since:
+            where.append("s.last_seen >= ?")
+            params.append(query.since[:10])
+        if query.until:
+            where.append("s.first_seen <= ?")
+            params.append(query.until[:10] + "T99")  # the whole day: times sort after the date
+        filters = (" AND " + " AND ".join(where)) if where else ""
+
+        def fts_expression(text_part: str) -> str:
+            parts = [f"({text_part})"] if text_part else []
+            if phrase:
+                parts.append('"' + phrase.replace('"', '""') + '"')
+            return " AND ".join(parts)
+
+        def select(c: sqlite3.Connection, match: str | None) -> list[sqlite3.Row]:
+            if match is None:
+                return c.execute(
+                    "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
+                    f"FROM stories s WHERE 1 = 1{filters} "
+                    "ORDER BY s.updated_at DESC, s.id LIMIT ? OFFSET ?",
+                    (*params, limit, offset),
+                ).fetchall()
+            if query.order != "relevance":
+                return c.execute(
+                    "WITH hits AS (SELECT DISTINCT sa.story_id FROM articles_fts f "
+                    " JOIN articles a ON a.num = f.rowid "
+                    " JOIN story_articles sa ON sa.article_id = a.id "
+                    " WHERE articles_fts MATCH ?) "
+                    "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
+                    f"FROM hits JOIN stories s ON s.id = hits.story_id WHERE 1 = 1{filters} "
+                    "ORDER BY s.updated_at DESC, s.id LIMIT ? OFFSET ?",
+                    (match, *params, limit, offset),
+                ).fetchall()
+
+            def ranked(cap: int) -> list[sqlite3.Row]:
+                # A story ranks by its best article (bm25 is lower-is-better; titles
+                # weigh 10x).  bm25() cannot sit inside an aggregate: rank first.
+                return c.execute(
+                    "WITH matches AS MATERIALIZED (SELECT rowid AS num, "
+                    " bm25(articles_fts, 10.0, 1.0) AS score FROM articles_fts "
+                    " WHERE articles_fts MATCH ? ORDER BY score LIMIT ?), "
+                    "hits AS (SELECT sa.story_id, MIN(m.score) AS score FROM matches m "
+                    " JOIN articles a ON a.num = m.num "
+                    " JOIN story_articles sa ON sa.article_id = a.id GROUP BY sa.story_id) "
+                    "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
+                    f"FROM hits JOIN stories s ON s.id = hits.story_id WHERE 1 = 1{filters} "
+                    "ORDER BY hits.score, s.updated_at DESC, s.id LIMIT ? OFFSET ?",
+                    (match, cap, *params, limit, offset),
+                ).fetchall()
+
+            # Only the best articles need joining: the first `offset + limit` stories
+            # among the top-ranked articles are the overall first ones (each story
+            # ranks by its best article).  A short page means the cap cut stories
+            # off (or filters dropped them): then rank every match.
+            if not where:
+                rows = ranked((offset + limit) * 8)
+                if len(rows) == limit:
+                    return rows
+            return ranked(-1)  # LIMIT -1: no cap
+
+        def load(c: sqlite3.Connection) -> list[StorySummary]:
+            if not text and not phrase:
+                rows = select(c, None)
+            else:
+                try:
+                    rows = select(c, fts_expression(text))
+                except sqlite3.OperationalError as exc:
+                    if _is_busy(exc):
+                        raise
+                    # FTS syntax error: the query's words, all of them, else any.
+                    words = _words(text)
+                    rows = []
+                    if words or phrase:
+                        rows = select(c, fts_expression(_fts_quoted(words, "AND")))
+                        if not rows and len(words) > 1:
+                            rows = select(c, fts_expression(_fts_quoted(words, "OR")))
+            outlets = self._outlets_by_story(c, [r["id"] for r in rows])
+            return [
+                StorySummary(
+                    id=r["id"],
+                    title=r["title"],
+                    first_seen=r["first_seen"],
+                    last_seen=r["last_seen"],
+                    article_count=r["article_count"],
+                    outlets=outlets.get(r["id"], []),
+                )
+                for r in rows
+            ]
+
+        if limit <= 0:
+            return []
+        return self._read(load)
+
+    def story_facets(self) -> StoryFacets:
+        def load(c: sqlite3.Connection) -> StoryFacets:
+            facets = StoryFacets()
+            for column, target in (("outlet", facets.outlets), ("language", facets.languages)):
+                target.extend(
+                    (r[0], int(r[1]))
+                    for r in c.execute(
+                        f"SELECT {column}, COUNT(*) AS n FROM articles "
+                        f"WHERE {column} IS NOT NULL AND {column} != '' "
+                        f"AND duplicate_of IS NULL GROUP BY {column} ORDER BY n DESC, {column}"
+                    )
+                )
+            span = c.execute("SELECT MIN(first_seen), MAX(last_seen) FROM stories").fetchone()
+            facets.first_seen, facets.last_seen = span[0], span[1]
+            return facets
+
+        return self._read(load)
+
+    def story_updated_at(self, story_ids: Sequence[str]) -> dict[str, str]:
+        if not story_ids:
+            return {}
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT id, updated_at FROM stories WHERE id IN (SELECT value FROM json_each(?))",
+                (_dumps(list(story_ids)),),
+            ).fetchall()
+        )
+        return {r["id"]: r["updated_at"] for r in rows}
 
     def _resolve_story_id(self, c: sqlite3.Connection, story_id: str) -> str | None:
         """The live story id for an id, a redirected id, or a unique prefix of either."""

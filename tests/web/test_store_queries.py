@@ -1,0 +1,111 @@
+"""The store queries the web app added (find_stories, story_facets, story_updated_at),
+on every backend."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ holds store_backends
+
+from store_backends import BACKENDS, fresh_url
+from storyline.records import Article
+from storyline.store import Store, open_store
+from storyline.store.base import StoryQuery
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s = open_store(fresh_url(request.param, tmp_path))
+    try:
+        _fill(s)
+        yield s
+    finally:
+        s.close()
+
+
+def _article(n: int, story: str, outlet: str, published: str, text: str,
+             language: str = "en") -> Article:
+    return Article(
+        id=f"a{n}", source=f"t:{n}", url=f"https://example.org/{n}", title=f"Report {n}",
+        body=text, outlet=outlet, published=published, language=language,
+        content_hash=f"h{n}",
+    )
+
+
+def _fill(s: Store) -> None:
+    # s1: harbour strike, Jan 2023, two outlets.  s2: election, Mar 2023, German.
+    # s3: harbour + election, May 2023.  Updated in the order s1, s2, s3, then s1 again.
+    s.create_story("s1", "Harbour strike", "t")
+    s.add_article(_article(1, "s1", "Alpha", "2023-01-05",
+                           "Dock workers in the harbour went on strike."), "s1")
+    s.create_story("s2", "Election", "t")
+    s.add_article(_article(2, "s2", "Gamma", "2023-03-10",
+                           "Die Wahl der Regierung, election day.", "de"), "s2")
+    s.create_story("s3", "Harbour election", "t")
+    s.add_article(_article(3, "s3", "Beta", "2023-05-01",
+                           "The harbour board held an election for its chair."), "s3")
+    s.add_article(_article(4, "s1", "Beta", "2023-01-07T09:30:00",
+                           "The harbour strike entered its third day; strike pay ran out."), "s1")
+
+
+def ids(rows: list) -> list[str]:
+    return [r.id for r in rows]
+
+
+def test_no_filter_lists_by_last_update(store: Store) -> None:
+    assert ids(store.find_stories(StoryQuery())) == ["s1", "s3", "s2"]
+    assert ids(store.find_stories(StoryQuery(), limit=1, offset=1)) == ["s3"]
+    assert store.find_stories(StoryQuery(), limit=0) == []
+
+
+def test_text_relevance_and_update_order(store: Store) -> None:
+    assert set(ids(store.find_stories(StoryQuery(text="harbour")))) == {"s1", "s3"}
+    relevance = ids(store.find_stories(StoryQuery(text="strike", order="relevance")))
+    assert relevance == ["s1"]
+    assert ids(store.find_stories(StoryQuery(text="election harbour", order="updated"))) == [
+        "s3"
+    ]
+    # Broken syntax is searched as words.
+    assert ids(store.find_stories(StoryQuery(text='harbour AND ("'))) != []
+
+
+def test_phrase_outlet_language_and_dates(store: Store) -> None:
+    assert ids(store.find_stories(StoryQuery(phrase="harbour board"))) == ["s3"]
+    assert ids(store.find_stories(StoryQuery(phrase="board harbour"))) == []
+    assert ids(store.find_stories(StoryQuery(text="harbour", outlet="Beta"))) == ["s1", "s3"]
+    assert ids(store.find_stories(StoryQuery(outlet="Alpha"))) == ["s1"]
+    assert ids(store.find_stories(StoryQuery(language="de"))) == ["s2"]
+    assert ids(store.find_stories(StoryQuery(since="2023-03-01"))) == ["s3", "s2"]
+    assert ids(store.find_stories(StoryQuery(until="2023-01-05"))) == ["s1"]
+    # A story that ends on a day with a time still counts for that day.
+    assert ids(store.find_stories(StoryQuery(since="2023-01-07", until="2023-01-07"))) == ["s1"]
+
+
+def test_relevance_paging_is_exact(store: Store) -> None:
+    everything = ids(store.find_stories(StoryQuery(text="harbour", order="relevance")))
+    paged = [
+        r.id
+        for offset in range(len(everything))
+        for r in store.find_stories(StoryQuery(text="harbour", order="relevance"),
+                                    limit=1, offset=offset)
+    ]
+    assert paged == everything
+
+
+def test_facets(store: Store) -> None:
+    facets = store.story_facets()
+    assert facets.outlets == [("Beta", 2), ("Alpha", 1), ("Gamma", 1)]
+    assert facets.languages == [("en", 3), ("de", 1)]
+    assert facets.first_seen == "2023-01-05"
+    assert facets.last_seen == "2023-05-01"
+
+
+def test_updated_at(store: Store) -> None:
+    updated = store.story_updated_at(["s1", "s2", "missing"])
+    assert set(updated) == {"s1", "s2"}
+    assert updated["s1"] > updated["s2"]
+    assert store.story_updated_at([]) == {}
