@@ -1,0 +1,1169 @@
+"""The PostgreSQL backend (psycopg 3): same interface, same migrations, same answers as SQLite.
+
+Open it with `open_store("postgresql://user@host/db")` (also `postgres://`,
+`postgresql+psycopg://`, or any libpq URL/keyword string after the scheme).
+
+Connections
+-----------
+A small `psycopg_pool.ConnectionPool` per store (1..`pool_size`
+connections).  The web app reads from several threads: with a pool they
+read in parallel, and a reader never waits behind another thread's open
+write transaction (SQLite's single connection and lock would serialise
+them; PostgreSQL has no reason to).  A `transaction()` belongs to the
+thread that opened it: it holds one pooled connection until it ends, and
+every call from that thread inside it, reads included, goes through that
+connection and so sees its own uncommitted writes; other threads see only
+committed data.  Reads outside a transaction run in autocommit, or, when
+they take several queries, in one REPEATABLE READ READ ONLY transaction
+so they see one snapshot.
+
+Concurrent writers (several ingest processes)
+---------------------------------------------
+* Identity is guarded by unique constraints, never by check-then-insert:
+  `INSERT … ON CONFLICT DO NOTHING RETURNING` tells "already stored" apart
+  without aborting the transaction, and waits for a concurrent insert of
+  the same key to commit or roll back first.  No duplicates.
+* Counters are single atomic statements under READ COMMITTED
+  (`article_count = article_count + 1`, `LEAST`/`GREATEST` for the
+  dates, `ON CONFLICT DO UPDATE` for boilerplate counts): PostgreSQL
+  row-locks the story and re-evaluates the expression on the newest
+  committed row, so two processes adding to one story lose no update.
+  SERIALIZABLE would add aborts and buys nothing here.
+* `merge_stories` locks both stories (`FOR UPDATE`, in id order) first, so
+  an article added concurrently lands before the merge (and is moved) or
+  finds its story gone (a clear StoreError), never an orphan link.
+* Deadlocks / serialization failures / lock timeouts: every store method
+  runs in its own savepoint (or transaction), so the failed statement
+  alone is rolled back and retried with bounded, jittered exponential
+  back-off (`max_retries`); after that a `TransientStoreError`.
+* Migrations run in one transaction under a transaction-level advisory
+  lock, so two processes opening a fresh database at once apply them once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from storyline.records import Article, SearchHit, Story, StorySummary, as_datetime
+from storyline.store import migrations
+from storyline.store.base import (
+    IngestError,
+    Store,
+    StoreError,
+    StoryCandidate,
+    StoryFacets,
+    StoryQuery,
+)
+
+# Shared with SQLite so that both backends compute identical values.
+from storyline.store.sqlite import (
+    _ARTICLE_COLUMNS,
+    _FTS_OPERATORS,
+    _article_from_row,
+    _dumps,
+    _words,
+    now_utc,
+    sort_key,
+)
+
+try:
+    import psycopg
+    from psycopg import sql as pgsql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool, PoolTimeout
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise StoreError(
+        "the PostgreSQL backend needs psycopg 3 and psycopg_pool: pip install 'storyline[postgres]'"
+    ) from exc
+
+T = TypeVar("T")
+
+DIALECT = "postgresql"
+TEXT_SEARCH_CONFIG = "storyline_text"  # created by migration 1
+POOL_SIZE = 4
+MAX_RETRIES = 6  # back-off 0.05 s doubling to 2 s
+CONNECT_TIMEOUT_S = 10
+_BACKOFF_START_S = 0.05
+_BACKOFF_MAX_S = 2.0
+_MAX_REDIRECT_HOPS = 32
+_BATCH = 200
+# pg_advisory_xact_lock key for migrations: "Storylin" in ASCII, fixed forever.
+_MIGRATION_LOCK = 0x53746F72796C696E
+# SQLSTATEs worth retrying: serialization_failure, deadlock_detected, lock_not_available.
+_TRANSIENT = frozenset({"40001", "40P01", "55P03"})
+# Title weight A = 1.0, body weight B = 0.1: titles count 10x, as bm25(10, 1) on SQLite.
+_RANK_WEIGHTS = "{0.1, 0.1, 0.1, 1.0}"
+# A contiguous excerpt of ~24 words (as SQLite's snippet), no markup around the matches.
+_HEADLINE_OPTIONS = 'StartSel="", StopSel="", MaxWords=24, MinWords=12, ShortWord=0'
+# Queries made only of words, "quoted phrases" and -exclusions are websearch syntax
+# that means what it says; anything else that matches nothing is retried as words.
+_CLEAN_QUERY = re.compile(r'\s*(?:-?(?:"[^"]*"|\w+)\s*)+', re.UNICODE)
+
+_ARTICLE_SELECT = ", ".join(
+    f"a.{c}::text AS {c}" if c in ("authors", "wire_agencies", "removed") else f"a.{c}"
+    for c in (col.strip() for col in _ARTICLE_COLUMNS.split(","))
+)
+
+
+class TransientStoreError(StoreError):
+    """A write lost a deadlock or lock wait to another writer, even after retries."""
+
+
+def normalise_url(url: str) -> str:
+    """A libpq URL from ours: "postgresql+psycopg://…" (SQLAlchemy style) -> "postgresql://…"."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower().startswith("postgresql+"):
+        return f"postgresql://{rest}"
+    return url
+
+
+def describe(url: str) -> str:
+    """Where a URL points, without its password, for messages."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the given PostgreSQL URL"
+    host = params.get("host") or "localhost"
+    port = params.get("port") or "5432"
+    return f"{params.get('dbname') or params.get('user') or '?'} on {host}:{port}"
+
+
+def _with_ellipses(excerpt: str, text: str) -> str:
+    """`excerpt` on one line, with "…" where it cuts `text` short (as SQLite's snippet)."""
+    excerpt = " ".join(excerpt.split())
+    if not excerpt:
+        return ""
+    whole = " ".join(text.split())
+    return (
+        ("" if whole.startswith(excerpt) else "…")
+        + excerpt
+        + ("" if whole.endswith(excerpt) else "…")
+    )
+
+
+class PostgresStore(Store):
+    """`Store` on PostgreSQL.  Open it with `open_store(url)` or `PostgresStore(url)`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = POOL_SIZE,
+        max_retries: int = MAX_RETRIES,
+    ) -> None:
+        self.url = url
+        self.max_retries = max_retries
+        self._where = describe(normalise_url(url))
+        conninfo = normalise_url(url)
+        try:
+            params = conninfo_to_dict(conninfo)
+        except psycopg.ProgrammingError as exc:
+            raise StoreError(f"bad PostgreSQL URL: {exc}") from exc
+        params.setdefault("connect_timeout", str(CONNECT_TIMEOUT_S))
+        self._conninfo = make_conninfo("", **params)
+        self._local = threading.local()
+        self._closed = False
+        self._pid = os.getpid()
+        # Migrate on a direct connection first: it gives a clear error when the
+        # server is unreachable (a pool would only time out).
+        try:
+            with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                encoding = conn.info.parameter_status("server_encoding")
+                if encoding and encoding.upper() not in ("UTF8", "UTF-8"):
+                    raise StoreError(
+                        f"the database {self._where} uses encoding {encoding}; "
+                        "Storyline needs UTF8 (CREATE DATABASE … ENCODING 'UTF8')"
+                    )
+                self._migrate(conn)
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot connect to PostgreSQL ({self._where}): {exc}") from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open the PostgreSQL store {self._where}: {exc}") from exc
+        self._pool = ConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=max(1, pool_size),
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+            name="storyline",
+            num_workers=1,
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreError(f"cannot connect to PostgreSQL ({self._where}): {exc}") from exc
+
+    # -- connection plumbing ---------------------------------------------------
+    def _state(self) -> threading.local:
+        local = self._local
+        if not hasattr(local, "conn"):
+            local.conn = None
+            local.depth = 0
+        return local
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise StoreError("the store is closed")
+        if os.getpid() != self._pid:
+            # Sockets inherited through fork() are shared with the parent: unusable.
+            raise StoreError("this store was opened in another process: open it again here")
+
+    def _getconn(self) -> psycopg.Connection[Any]:
+        self._check_usable()
+        try:
+            return self._pool.getconn()
+        except PoolTimeout as exc:
+            raise StoreError(f"no PostgreSQL connection available ({self._where}): {exc}") from exc
+
+    def _putconn(self, conn: psycopg.Connection[Any]) -> None:
+        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
+        self._pool.putconn(conn)
+
+    def _error(self, exc: psycopg.Error, doing: str) -> StoreError:
+        if exc.sqlstate in _TRANSIENT:
+            return TransientStoreError(f"{doing} conflicted with another writer: {exc}")
+        if isinstance(exc, psycopg.IntegrityError):
+            return StoreError(f"constraint violated: {exc}")
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreError(f"lost the PostgreSQL connection ({self._where}): {exc}")
+        return StoreError(f"PostgreSQL {doing} failed: {exc}")
+
+    def _read(
+        self, operation: Callable[[psycopg.Connection[Any]], T], *, snapshot: bool = False
+    ) -> T:
+        """Run a read: in this thread's transaction if one is open, else on a pooled connection.
+
+        `snapshot` runs a multi-query read in one REPEATABLE READ snapshot.
+        """
+        state = self._state()
+        if state.conn is not None:
+            # A savepoint, so that a failed read does not abort the caller's transaction.
+            with self.transaction():
+                try:
+                    return operation(state.conn)
+                except psycopg.Error as exc:
+                    raise self._error(exc, "read") from exc
+        for attempt in range(2):
+            conn = self._getconn()
+            try:
+                if snapshot:
+                    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                result = operation(conn)
+                if snapshot:
+                    conn.execute("COMMIT")
+                return result
+            except psycopg.OperationalError as exc:
+                if attempt == 0 and conn.closed:  # a dropped connection: one more try
+                    continue
+                raise self._error(exc, "read") from exc
+            except psycopg.Error as exc:
+                raise self._error(exc, "read") from exc
+            finally:
+                self._putconn(conn)
+        raise AssertionError("unreachable")
+
+    def _write(self, operation: Callable[[psycopg.Connection[Any]], T], doing: str) -> T:
+        """Run a write in its own savepoint (or transaction), retrying transient conflicts."""
+        delay = _BACKOFF_START_S
+        for attempt in range(self.max_retries + 1):
+            try:
+                with self.transaction():
+                    try:
+                        return operation(self._state().conn)
+                    except psycopg.Error as exc:
+                        raise self._error(exc, doing) from exc
+            except TransientStoreError:
+                if attempt == self.max_retries:
+                    raise
+            time.sleep(delay * (0.5 + random.random()))  # jitter: writers do not collide again
+            delay = min(delay * 2, _BACKOFF_MAX_S)
+        raise AssertionError("unreachable")
+
+    # -- lifecycle ---------------------------------------------------------------
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if os.getpid() == self._pid:
+                self._pool.close()
+
+    def schema_version(self) -> int:
+        return self._read(
+            lambda c: int(_scalar(c, "SELECT MAX(version) FROM schema_migrations") or 0)
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN … COMMIT on this thread's connection; nested calls are savepoints in it."""
+        state = self._state()
+        if state.conn is not None:
+            conn = state.conn
+            name = f"sp{state.depth}"
+            try:
+                conn.execute(f"SAVEPOINT {name}")
+            except psycopg.Error as exc:
+                raise self._error(exc, "savepoint") from exc
+            state.depth += 1
+            try:
+                yield
+            except BaseException:
+                with suppress(psycopg.Error):
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            else:
+                try:
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                except psycopg.Error as exc:
+                    raise self._error(exc, "savepoint release") from exc
+            finally:
+                state.depth -= 1
+            return
+
+        conn = self._getconn()
+        try:
+            conn.execute("BEGIN")
+        except psycopg.Error as exc:
+            self._putconn(conn)
+            raise self._error(exc, "BEGIN") from exc
+        state.conn, state.depth = conn, 1
+        try:
+            yield
+            try:
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:
+                raise self._error(exc, "commit") from exc
+        finally:
+            state.conn, state.depth = None, 0
+            self._putconn(conn)  # rolls back whatever did not commit
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+                applied = int(row[0] or 0) if row else 0
+                if applied > migrations.LATEST_VERSION:
+                    raise StoreError(
+                        f"the store {self._where} has schema version {applied}, newer than "
+                        f"this Storyline understands ({migrations.LATEST_VERSION}); upgrade "
+                        "Storyline to open it"
+                    )
+                for migration in migrations.pending(applied):
+                    script = migration.sql.get(DIALECT)
+                    if script is None:
+                        raise StoreError(f"migration {migration.version} has no {DIALECT} SQL")
+                    # No parameters: psycopg sends the whole script in one simple query.
+                    conn.execute(script.encode())
+                    conn.execute(
+                        "INSERT INTO schema_migrations(version, name, applied_at) "
+                        "VALUES (%s, %s, %s)",
+                        (migration.version, migration.name, now_utc()),
+                    )
+        except psycopg.Error as exc:
+            raise StoreError(f"migrating the PostgreSQL store {self._where} failed: {exc}") from exc
+
+    # -- documents -----------------------------------------------------------------
+    def has_article(self, article_id: str) -> bool:
+        return self._read(
+            lambda c: (
+                c.execute("SELECT 1 FROM articles WHERE id = %s", (article_id,)).fetchone()
+                is not None
+            )
+        )
+
+    def find_by_content_hash(self, content_hash: str) -> str | None:
+        if not content_hash:
+            return None
+        row = self._read(
+            lambda c: c.execute(
+                "SELECT id FROM articles WHERE content_hash = %s AND duplicate_of IS NULL "
+                "ORDER BY num LIMIT 1",
+                (content_hash,),
+            ).fetchone()
+        )
+        return row["id"] if row else None
+
+    def find_by_canonical_url(self, canonical_url: str) -> str | None:
+        if not canonical_url:
+            return None
+        row = self._read(
+            lambda c: c.execute(
+                "SELECT id FROM articles WHERE canonical_url = %s "
+                "ORDER BY duplicate_of IS NOT NULL, num LIMIT 1",
+                (canonical_url,),
+            ).fetchone()
+        )
+        return row["id"] if row else None
+
+    def add_article(
+        self,
+        article: Article,
+        story_id: str | None,
+        features: dict[str, Any] | None = None,
+    ) -> None:
+        ingested_at = now_utc()
+        key = sort_key(article.published, ingested_at)
+
+        def write(conn: psycopg.Connection[Any]) -> None:
+            inserted = conn.execute(
+                "INSERT INTO articles (id, source, url, canonical_url, title, body, outlet, "
+                "published, sort_key, authors, wire_agencies, language, content_hash, "
+                "duplicate_of, removed, ingested_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, "
+                "%s::jsonb, %s) ON CONFLICT (id) DO NOTHING RETURNING num",
+                (
+                    article.id,
+                    article.source,
+                    article.url,
+                    article.canonical_url,
+                    article.title,
+                    article.body,
+                    article.outlet,
+                    article.published,
+                    key,
+                    _dumps(list(article.authors)),
+                    _dumps(list(article.wire_agencies)),
+                    article.language,
+                    article.content_hash,
+                    article.duplicate_of,
+                    _dumps([{"text": b.text, "reason": b.reason} for b in article.removed]),
+                    ingested_at,
+                ),
+            ).fetchone()
+            if inserted is None:
+                raise StoreError(f"article {article.id} is already stored")
+            if features is not None:
+                conn.execute(
+                    "INSERT INTO article_features(article_id, data) VALUES (%s, %s::jsonb)",
+                    (article.id, _dumps(features)),
+                )
+            if story_id is None:
+                return
+            # The UPDATE row-locks the story and adds to the newest committed
+            # values: two writers on one story lose nothing.  Incremental, so
+            # O(1) per article; check() verifies it against a full recount.
+            updated = conn.execute(
+                "UPDATE stories SET first_seen = LEAST(first_seen, %(key)s::text), "
+                " last_seen = GREATEST(last_seen, %(key)s::text), "
+                " article_count = article_count + %(counts)s, updated_at = %(at)s "
+                "WHERE id = %(story)s RETURNING 1",
+                {
+                    "key": key,
+                    "counts": 0 if article.duplicate_of else 1,
+                    "at": ingested_at,
+                    "story": story_id,
+                },
+            ).fetchone()
+            if updated is None:
+                raise StoreError(f"cannot link article {article.id}: no story {story_id}")
+            conn.execute(
+                "INSERT INTO story_articles(article_id, story_id) VALUES (%s, %s)",
+                (article.id, story_id),
+            )
+
+        self._write(write, "adding an article")
+
+    def get_article(self, article_id: str) -> Article | None:
+        row = self._read(
+            lambda c: c.execute(
+                f"SELECT {_ARTICLE_SELECT} FROM articles a WHERE a.id = %s", (article_id,)
+            ).fetchone()
+        )
+        return _article_from_row(row) if row else None
+
+    def article_story_id(self, article_id: str) -> str | None:
+        row = self._read(
+            lambda c: c.execute(
+                "SELECT story_id FROM story_articles WHERE article_id = %s", (article_id,)
+            ).fetchone()
+        )
+        return row["story_id"] if row else None
+
+    def count_articles(self) -> int:
+        return self._read(
+            lambda c: int(_scalar(c, "SELECT COUNT(*) FROM articles"))
+        )
+
+    def get_features(self, article_id: str) -> dict[str, Any] | None:
+        """The link features stored with an article, if any."""
+        row = self._read(
+            lambda c: c.execute(
+                "SELECT data FROM article_features WHERE article_id = %s", (article_id,)
+            ).fetchone()
+        )
+        return row["data"] if row else None
+
+    # -- analysis ----------------------------------------------------------------------
+    def put_analysis(self, article_id: str, kind: str, data: Any) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO analysis(article_id, kind, data) VALUES (%s, %s, %s::jsonb) "
+                "ON CONFLICT (article_id, kind) DO UPDATE SET data = excluded.data",
+                (article_id, kind, _dumps(data)),
+            ),
+            "storing an analysis",
+        )
+
+    def get_analysis(self, article_id: str, kind: str) -> Any | None:
+        row = self._read(
+            lambda c: c.execute(
+                "SELECT data FROM analysis WHERE article_id = %s AND kind = %s",
+                (article_id, kind),
+            ).fetchone()
+        )
+        return row["data"] if row else None
+
+    # -- stories -----------------------------------------------------------------------
+    def create_story(self, story_id: str, title: str, method: str) -> None:
+        at = now_utc()
+
+        def write(conn: psycopg.Connection[Any]) -> None:
+            created = conn.execute(
+                "INSERT INTO stories(id, title, similarity_method, first_seen, last_seen, "
+                "article_count, created_at, updated_at) VALUES (%s, %s, %s, NULL, NULL, 0, %s, %s) "
+                "ON CONFLICT (id) DO NOTHING RETURNING 1",
+                (story_id, title, method, at, at),
+            ).fetchone()
+            if created is None:
+                raise StoreError(f"story {story_id} already exists")
+
+        self._write(write, "creating a story")
+
+    def candidate_stories(
+        self, around: str | None, window_days: float, limit: int = 500
+    ) -> list[StoryCandidate]:
+        centre = as_datetime(around)
+
+        def load(c: psycopg.Connection[Any]) -> list[StoryCandidate]:
+            if centre is None:
+                rows = c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "ORDER BY updated_at DESC LIMIT %s",
+                    (limit,),
+                ).fetchall()
+            else:
+                naive = centre.astimezone(UTC).replace(tzinfo=None) if centre.tzinfo else centre
+                span = timedelta(days=max(window_days, 0.0))
+                # Whole days, as on SQLite: a story known by its date alone overlaps
+                # any time on that day.
+                low = (naive - span).date().isoformat()
+                high = (naive + span).date().isoformat() + "T99"
+                rows = c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "WHERE last_seen >= %s AND first_seen <= %s "
+                    "ORDER BY last_seen DESC LIMIT %s",
+                    (low, high, limit),
+                ).fetchall()
+            candidates = {
+                r["id"]: StoryCandidate(
+                    id=r["id"],
+                    title=r["title"],
+                    first_seen=r["first_seen"],
+                    last_seen=r["last_seen"],
+                    article_count=r["article_count"],
+                )
+                for r in rows
+            }
+            if candidates:
+                for fr in c.execute(
+                    "SELECT sa.story_id, f.data FROM story_articles sa "
+                    "JOIN article_features f ON f.article_id = sa.article_id "
+                    "JOIN articles a ON a.id = sa.article_id "
+                    "WHERE sa.story_id = ANY(%s) ORDER BY a.sort_key, a.num",
+                    (list(candidates),),
+                ):
+                    candidates[fr["story_id"]].features.append(fr["data"])
+            return list(candidates.values())
+
+        return self._read(load, snapshot=True)
+
+    def _summaries(
+        self, c: psycopg.Connection[Any], rows: list[dict[str, Any]]
+    ) -> list[StorySummary]:
+        outlets = self._outlets_by_story(c, [r["id"] for r in rows])
+        return [
+            StorySummary(
+                id=r["id"],
+                title=r["title"],
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                article_count=r["article_count"],
+                outlets=outlets.get(r["id"], []),
+            )
+            for r in rows
+        ]
+
+    def list_stories(self, limit: int = 50, offset: int = 0) -> list[StorySummary]:
+        def load(c: psycopg.Connection[Any]) -> list[StorySummary]:
+            rows = c.execute(
+                "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                "ORDER BY updated_at DESC, id LIMIT %s OFFSET %s",
+                (max(limit, 0), max(offset, 0)),
+            ).fetchall()
+            return self._summaries(c, rows)
+
+        return self._read(load, snapshot=True)
+
+    @staticmethod
+    def _outlets_by_story(c: psycopg.Connection[Any], story_ids: list[str]) -> dict[str, list[str]]:
+        """Each story's outlets, the most frequent first."""
+        if not story_ids:
+            return {}
+        counts: dict[str, Counter[str]] = {}
+        for row in c.execute(
+            "SELECT sa.story_id, a.outlet FROM story_articles sa "
+            "JOIN articles a ON a.id = sa.article_id "
+            "WHERE sa.story_id = ANY(%s) AND a.outlet IS NOT NULL",
+            (story_ids,),
+        ):
+            counts.setdefault(row["story_id"], Counter())[row["outlet"]] += 1
+        return {
+            sid: [o for o, _ in sorted(cnt.items(), key=lambda item: (-item[1], item[0]))]
+            for sid, cnt in counts.items()
+        }
+
+    def count_stories(self) -> int:
+        return self._read(
+            lambda c: int(_scalar(c, "SELECT COUNT(*) FROM stories"))
+        )
+
+    def find_stories(
+        self, query: StoryQuery, limit: int = 50, offset: int = 0
+    ) -> list[StorySummary]:
+        if limit <= 0:
+            return []
+        text = (query.text or "").replace("\x00", "").strip()
+        phrase = " ".join((query.phrase or "").replace("\x00", "").split())
+        where: list[pgsql.Composable] = []
+        params: dict[str, Any] = {"limit": limit, "offset": max(offset, 0)}
+        for column in ("outlet", "language"):
+            value = getattr(query, column)
+            if value:
+                where.append(
+                    pgsql.SQL(
+                        "EXISTS (SELECT 1 FROM story_articles sa JOIN articles a "
+                        "ON a.id = sa.article_id WHERE sa.story_id = s.id AND a.{} = %({})s)"
+                    ).format(pgsql.Identifier(column), pgsql.SQL(column))
+                )
+                params[column] = value
+        if query.since:
+            where.append(pgsql.SQL("s.last_seen >= %(since)s"))
+            params["since"] = query.since[:10]
+        if query.until:
+            where.append(pgsql.SQL("s.first_seen <= %(until)s"))
+            params["until"] = query.until[:10] + "T99"  # the whole day: times sort after it
+        filters = pgsql.SQL("").join(pgsql.SQL(" AND ") + w for w in where)
+        config = pgsql.Literal(TEXT_SEARCH_CONFIG)
+
+        def select(c: psycopg.Connection[Any], tsquery: pgsql.Composable | None) -> list[Any]:
+            if tsquery is None:
+                return c.execute(
+                    pgsql.SQL(
+                        "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
+                        "FROM stories s WHERE TRUE{} "
+                        "ORDER BY s.updated_at DESC, s.id LIMIT %(limit)s OFFSET %(offset)s"
+                    ).format(filters),
+                    params,
+                ).fetchall()
+            order = pgsql.SQL(
+                "hits.score DESC, s.updated_at DESC, s.id"
+                if query.order == "relevance"
+                else "s.updated_at DESC, s.id"
+            )
+            # Best article per story; titles weigh 10x, as on SQLite.
+            return c.execute(
+                pgsql.SQL(
+                    "WITH q AS (SELECT {} AS query), "
+                    "hits AS (SELECT sa.story_id, "
+                    " MAX(ts_rank_cd({}::float4[], a.search_vector, q.query)) AS score "
+                    " FROM q JOIN articles a ON a.search_vector @@ q.query "
+                    " JOIN story_articles sa ON sa.article_id = a.id GROUP BY sa.story_id) "
+                    "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
+                    "FROM hits JOIN stories s ON s.id = hits.story_id WHERE TRUE{} "
+                    "ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s"
+                ).format(tsquery, pgsql.Literal(_RANK_WEIGHTS), filters, order),
+                params,
+            ).fetchall()
+
+        def combined(words_query: pgsql.Composable | None) -> pgsql.Composable:
+            parts = [words_query] if words_query is not None else []
+            if phrase:
+                parts.append(pgsql.SQL("phraseto_tsquery({}, %(phrase)s)").format(config))
+            return pgsql.SQL(" && ").join(parts)
+
+        def load(c: psycopg.Connection[Any]) -> list[StorySummary]:
+            if phrase:
+                params["phrase"] = phrase
+            if not text and not phrase:
+                rows = select(c, None)
+            elif not text:
+                rows = select(c, combined(None))
+            else:
+                params["text"] = text
+                rows = []
+                usable = _websearch_usable(c, text)
+                if usable:
+                    rows = select(
+                        c,
+                        combined(pgsql.SQL("websearch_to_tsquery({}, %(text)s)").format(config)),
+                    )
+                if not rows and not (usable and _CLEAN_QUERY.fullmatch(text)):
+                    # The same fallback as search(): the words, all of them, else any.
+                    words = _plain_words(text)
+                    if words:
+                        params["words"] = words
+                        rows = select(c, combined(_words_tsquery(config, "&")))
+                        if not rows and len(words) > 1:
+                            rows = select(c, combined(_words_tsquery(config, "|")))
+                    elif phrase:
+                        rows = select(c, combined(None))
+            return self._summaries(c, rows)
+
+        return self._read(load, snapshot=True)
+
+    def story_facets(self) -> StoryFacets:
+        def load(c: psycopg.Connection[Any]) -> StoryFacets:
+            facets = StoryFacets()
+            for column, target in (("outlet", facets.outlets), ("language", facets.languages)):
+                target.extend(
+                    (r["value"], int(r["n"]))
+                    for r in c.execute(
+                        pgsql.SQL(
+                            "SELECT {col} AS value, COUNT(*) AS n FROM articles "
+                            "WHERE {col} IS NOT NULL AND {col} <> '' AND duplicate_of IS NULL "
+                            'GROUP BY {col} ORDER BY n DESC, {col} COLLATE "C"'
+                        ).format(col=pgsql.Identifier(column))
+                    )
+                )
+            facets.first_seen = _scalar(c, "SELECT MIN(first_seen) FROM stories")
+            facets.last_seen = _scalar(c, "SELECT MAX(last_seen) FROM stories")
+            return facets
+
+        return self._read(load, snapshot=True)
+
+    def story_updated_at(self, story_ids: Sequence[str]) -> dict[str, str]:
+        if not story_ids:
+            return {}
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT id, updated_at FROM stories WHERE id = ANY(%s)", (list(story_ids),)
+            ).fetchall()
+        )
+        return {r["id"]: r["updated_at"] for r in rows}
+
+    def _resolve_story_id(self, c: psycopg.Connection[Any], story_id: str) -> str | None:
+        """The live story id for an id, a redirected id, or a unique prefix of either."""
+        if not story_id:
+            return None
+        if c.execute("SELECT 1 FROM stories WHERE id = %s", (story_id,)).fetchone():
+            return story_id
+        target = self._follow_redirects(c, story_id)
+        if target is not None:
+            return target
+        # A prefix as a range scan on the primary key (COLLATE "C": code point
+        # order); LIKE would read "_" and "%" as wildcards.
+        high = story_id + "\U0010ffff"
+        matches = {
+            r["id"]
+            for r in c.execute(
+                "SELECT id FROM stories WHERE id >= %s AND id < %s LIMIT 50", (story_id, high)
+            )
+        }
+        for r in c.execute(
+            "SELECT old_id FROM story_redirects WHERE old_id >= %s AND old_id < %s LIMIT 50",
+            (story_id, high),
+        ).fetchall():
+            resolved = self._follow_redirects(c, r["old_id"])
+            if resolved is not None:
+                matches.add(resolved)
+        if len(matches) > 1:
+            shown = ", ".join(sorted(matches)[:5])
+            raise StoreError(
+                f"story id prefix {story_id!r} is ambiguous: it matches {shown}"
+                + (" …" if len(matches) > 5 else "")
+            )
+        return next(iter(matches), None)
+
+    @staticmethod
+    def _follow_redirects(c: psycopg.Connection[Any], story_id: str) -> str | None:
+        current = story_id
+        for _ in range(_MAX_REDIRECT_HOPS):
+            row = c.execute(
+                "SELECT new_id FROM story_redirects WHERE old_id = %s", (current,)
+            ).fetchone()
+            if row is None:
+                break
+            current = row["new_id"]
+        else:
+            raise StoreError(f"story redirects from {story_id} form a loop")
+        if current == story_id:
+            return None
+        if c.execute("SELECT 1 FROM stories WHERE id = %s", (current,)).fetchone():
+            return current
+        return None
+
+    def get_story(self, story_id: str) -> Story | None:
+        story_id = (story_id or "").replace("\x00", "")
+
+        def load(c: psycopg.Connection[Any]) -> Story | None:
+            resolved = self._resolve_story_id(c, story_id)
+            if resolved is None:
+                return None
+            found = self._load_stories(c, [resolved])
+            return found[0] if found else None
+
+        return self._read(load, snapshot=True)
+
+    def _load_stories(self, c: psycopg.Connection[Any], ids: list[str]) -> list[Story]:
+        stories = {
+            r["id"]: Story(
+                id=r["id"],
+                title=r["title"],
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                similarity_method=r["similarity_method"],
+            )
+            for r in c.execute(
+                "SELECT id, title, first_seen, last_seen, similarity_method FROM stories "
+                "WHERE id = ANY(%s)",
+                (ids,),
+            )
+        }
+        for row in c.execute(
+            f"SELECT sa.story_id, {_ARTICLE_SELECT} FROM story_articles sa "
+            "JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ANY(%s) "
+            "ORDER BY a.sort_key, a.ingested_at, a.num",
+            (ids,),
+        ):
+            stories[row["story_id"]].articles.append(_article_from_row(row))
+        return [stories[sid] for sid in ids if sid in stories]
+
+    def iter_stories(self) -> Iterator[Story]:
+        # Ids first, then batches: no connection is held while the caller iterates.
+        story_ids: list[str] = self._read(
+            lambda c: [
+                r["id"]
+                for r in c.execute(
+                    # NULLS FIRST: SQLite's order, so both backends iterate alike.
+                    "SELECT id FROM stories ORDER BY first_seen NULLS FIRST, id"
+                )
+            ]
+        )
+        for start in range(0, len(story_ids), _BATCH):
+            batch = story_ids[start : start + _BATCH]
+            yield from self._read(partial(self._load_stories, ids=batch), snapshot=True)
+
+    def merge_stories(self, from_id: str, into_id: str, reason: str) -> None:
+        """Move every article of `from_id` into `into_id`, delete `from_id`, redirect it."""
+        if from_id == into_id:
+            raise StoreError("cannot merge a story into itself")
+        at = now_utc()
+
+        def write(conn: psycopg.Connection[Any]) -> None:
+            # Lock both in a fixed order: concurrent merges/adds cannot deadlock on them.
+            locked = {
+                r["id"]
+                for r in conn.execute(
+                    "SELECT id FROM stories WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                    ([from_id, into_id],),
+                )
+            }
+            for sid in (from_id, into_id):
+                if sid not in locked:
+                    raise StoreError(f"cannot merge: no story {sid}")
+            conn.execute(
+                "UPDATE story_articles SET story_id = %s WHERE story_id = %s", (into_id, from_id)
+            )
+            conn.execute("DELETE FROM stories WHERE id = %s", (from_id,))
+            # Old ids that led to `from_id` now lead straight to `into_id`.
+            conn.execute(
+                "UPDATE story_redirects SET new_id = %s WHERE new_id = %s", (into_id, from_id)
+            )
+            conn.execute(
+                "INSERT INTO story_redirects(old_id, new_id, reason, at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (old_id) DO UPDATE SET new_id = excluded.new_id, "
+                "reason = excluded.reason, at = excluded.at",
+                (from_id, into_id, reason, at),
+            )
+            self._recount_story(conn, into_id, at)
+
+        self._write(write, "merging stories")
+
+    @staticmethod
+    def _recount_story(conn: psycopg.Connection[Any], story_id: str, at: str) -> None:
+        conn.execute(
+            "UPDATE stories s SET first_seen = agg.lo, last_seen = agg.hi, "
+            " article_count = agg.n, updated_at = %(at)s "
+            "FROM (SELECT MIN(a.sort_key) AS lo, MAX(a.sort_key) AS hi, "
+            "      COUNT(*) FILTER (WHERE a.duplicate_of IS NULL) AS n "
+            "      FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+            "      WHERE sa.story_id = %(story)s) agg "
+            "WHERE s.id = %(story)s",
+            {"story": story_id, "at": at},
+        )
+
+    # -- search ------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        # PostgreSQL text cannot hold NUL; nobody searches for one.
+        query = (query or "").replace("\x00", "").strip()
+        if not query or limit <= 0:
+            return []
+        config = pgsql.Literal(TEXT_SEARCH_CONFIG)
+
+        def run(
+            c: psycopg.Connection[Any], tsquery: pgsql.Composable, params: dict[str, Any]
+        ) -> list[Any]:
+            # Rank in the index scan, headline only the page of hits (ts_headline re-parses text).
+            return c.execute(
+                pgsql.SQL(
+                    "WITH q AS (SELECT {tsq} AS query), "
+                    "hits AS (SELECT a.num, a.id, a.title, a.body, a.outlet, a.published, "
+                    " ts_rank_cd({w}::float4[], a.search_vector, q.query) AS rank "
+                    " FROM q JOIN articles a ON a.search_vector @@ q.query "
+                    " ORDER BY rank DESC, a.num LIMIT %(limit)s) "
+                    "SELECT h.id, h.title, h.body, h.outlet, h.published, sa.story_id, "
+                    " ts_headline({cfg}, h.body, q.query, {opts}) AS body_snippet, "
+                    " ts_headline({cfg}, h.title, q.query, {opts}) AS title_snippet "
+                    "FROM hits h CROSS JOIN q LEFT JOIN story_articles sa ON sa.article_id = h.id "
+                    "ORDER BY h.rank DESC, h.num"
+                ).format(
+                    tsq=tsquery,
+                    w=pgsql.Literal(_RANK_WEIGHTS),
+                    cfg=config,
+                    opts=pgsql.Literal(_HEADLINE_OPTIONS),
+                ),
+                {**params, "limit": limit},
+            ).fetchall()
+
+        def load(c: psycopg.Connection[Any]) -> list[Any]:
+            # websearch_to_tsquery never raises on syntax: "quoted phrases", -not, or.
+            if _websearch_usable(c, query):
+                websearch = pgsql.SQL("websearch_to_tsquery({}, %(q)s)").format(config)
+                rows = run(c, websearch, {"q": query})
+                if rows or _CLEAN_QUERY.fullmatch(query):
+                    return rows
+            # Stray syntax (FTS operators, "col:", brackets) that matched nothing: the
+            # words themselves, all of them, else any, as the SQLite backend does.
+            words = _plain_words(query)
+            if not words:
+                return []
+            rows = run(c, _words_tsquery(config, "&"), {"words": words})
+            if not rows and len(words) > 1:
+                rows = run(c, _words_tsquery(config, "|"), {"words": words})
+            return rows
+
+        rows = self._read(load)
+        return [
+            SearchHit(
+                article_id=r["id"],
+                story_id=r["story_id"],
+                title=r["title"],
+                outlet=r["outlet"],
+                published=r["published"],
+                snippet=(
+                    _with_ellipses(r["body_snippet"] or "", r["body"])
+                    or _with_ellipses(r["title_snippet"] or "", r["title"])
+                ),
+            )
+            for r in rows
+        ]
+
+    # -- boilerplate memory --------------------------------------------------------------
+    def boilerplate_counts(self, outlet: str, line_hashes: Sequence[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(line_hashes))
+        counts = dict.fromkeys(wanted, 0)
+        if not wanted:
+            return counts
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT line_hash, article_count FROM boilerplate_lines "
+                "WHERE outlet = %s AND line_hash = ANY(%s)",
+                (outlet, wanted),
+            ).fetchall()
+        )
+        for r in rows:
+            counts[r["line_hash"]] = r["article_count"]
+        return counts
+
+    def add_boilerplate_lines(self, outlet: str, line_hashes: Sequence[str]) -> None:
+        # One article counts once per line; sorted so that every writer locks the
+        # rows in the same order (no deadlock between two articles of one outlet).
+        distinct = sorted(set(line_hashes))
+        if not distinct:
+            return
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO boilerplate_lines(outlet, line_hash, article_count) "
+                "SELECT %s, h, 1 FROM unnest(%s::text[]) AS h ORDER BY h "
+                "ON CONFLICT (outlet, line_hash) "
+                "DO UPDATE SET article_count = boilerplate_lines.article_count + 1",
+                (outlet, distinct),
+            ),
+            "counting boilerplate lines",
+        )
+
+    # -- failures --------------------------------------------------------------------------
+    def record_failure(self, source: str, stage: str, reason: str) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO ingest_errors(source, stage, reason, at) VALUES (%s, %s, %s, %s)",
+                (_no_nul(source), _no_nul(stage), _no_nul(reason), now_utc()),
+            ),
+            "recording a failure",
+        )
+
+    def recent_failures(self, limit: int = 50) -> list[IngestError]:
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT source, stage, reason, at FROM ingest_errors ORDER BY id DESC LIMIT %s",
+                (max(limit, 0),),
+            ).fetchall()
+        )
+        return [IngestError(r["source"], r["stage"], r["reason"], r["at"]) for r in rows]
+
+    # -- integrity ---------------------------------------------------------------------------
+    def check(self) -> list[str]:
+        """The same problems as SQLite's check, in the same words, from one snapshot.
+
+        PostgreSQL keeps the search vector itself (a stored generated column)
+        and enforces foreign keys, so the only way to break those is behind
+        its back (triggers disabled); the orphan queries below still catch it.
+        """
+
+        def run(c: psycopg.Connection[Any]) -> list[str]:
+            problems: list[str] = []
+
+            def report(query: str, message: Callable[[dict[str, Any]], str]) -> None:
+                problems.extend(message(r) for r in c.execute(query + " LIMIT 100"))
+
+            for table in ("article_features", "analysis"):
+                problems.extend(
+                    f"foreign key broken: {table} row -> missing article {r['article_id']}"
+                    for r in c.execute(
+                        f"SELECT t.article_id FROM {table} t LEFT JOIN articles a "
+                        "ON a.id = t.article_id WHERE a.id IS NULL LIMIT 100"
+                    )
+                )
+            report(
+                "SELECT sa.article_id, sa.story_id FROM story_articles sa "
+                "LEFT JOIN stories s ON s.id = sa.story_id WHERE s.id IS NULL",
+                lambda r: (
+                    f"orphaned story link: article {r['article_id']} -> missing story "
+                    f"{r['story_id']}"
+                ),
+            )
+            report(
+                "SELECT sa.article_id, sa.story_id FROM story_articles sa "
+                "LEFT JOIN articles a ON a.id = sa.article_id WHERE a.id IS NULL",
+                lambda r: (
+                    f"orphaned story link: missing article {r['article_id']} in story "
+                    f"{r['story_id']}"
+                ),
+            )
+            report(
+                "SELECT s.id FROM stories s WHERE NOT EXISTS "
+                "(SELECT 1 FROM story_articles sa WHERE sa.story_id = s.id)",
+                lambda r: f"story {r['id']} has no articles",
+            )
+            report(
+                "SELECT a.id FROM articles a WHERE a.duplicate_of IS NULL AND NOT EXISTS "
+                "(SELECT 1 FROM story_articles sa WHERE sa.article_id = a.id)",
+                lambda r: f"article {r['id']} is not a duplicate but belongs to no story",
+            )
+            report(
+                "SELECT a.id, a.duplicate_of FROM articles a WHERE a.duplicate_of IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM articles o WHERE o.id = a.duplicate_of)",
+                lambda r: (
+                    f"article {r['id']} is a duplicate of a missing article {r['duplicate_of']}"
+                ),
+            )
+            report(
+                "SELECT * FROM (SELECT s.id, s.article_count, s.first_seen, s.last_seen, "
+                " COUNT(a.id) FILTER (WHERE a.duplicate_of IS NULL) AS n, "
+                " MIN(a.sort_key) AS lo, MAX(a.sort_key) AS hi "
+                " FROM stories s JOIN story_articles sa ON sa.story_id = s.id "
+                " JOIN articles a ON a.id = sa.article_id GROUP BY s.id) t "
+                "WHERE n <> article_count OR lo IS DISTINCT FROM first_seen "
+                "OR hi IS DISTINCT FROM last_seen",
+                lambda r: (
+                    f"story {r['id']} records {r['article_count']} articles, "
+                    f"{r['first_seen']}..{r['last_seen']}; its links give {r['n']}, "
+                    f"{r['lo']}..{r['hi']}"
+                ),
+            )
+            report(
+                "SELECT r.old_id, r.new_id FROM story_redirects r "
+                "LEFT JOIN stories s ON s.id = r.new_id WHERE s.id IS NULL",
+                lambda r: f"story redirect {r['old_id']} -> {r['new_id']} points to no story",
+            )
+            report(
+                "SELECT r.old_id FROM story_redirects r JOIN stories s ON s.id = r.old_id",
+                lambda r: f"story {r['old_id']} exists but is also redirected away",
+            )
+            return problems
+
+        return self._read(run, snapshot=True)
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
+def _websearch_usable(c: psycopg.Connection[Any], text: str) -> bool:
+    """Whether websearch syntax gives `text` a query the index can answer.
+
+    Only negations ("-volcano", "a or -b") would match nearly every article
+    by a full scan; SQLite reads those as a syntax error and searches for
+    the words, and so do we.
+    """
+    row = c.execute(
+        pgsql.SQL("SELECT querytree(websearch_to_tsquery({}, %s)) AS tree").format(
+            pgsql.Literal(TEXT_SEARCH_CONFIG)
+        ),
+        (text,),
+    ).fetchone()
+    return row is not None and row["tree"] != "T"
+
+
+def _scalar(c: psycopg.Connection[Any], query: str) -> Any:
+    """The first column of the first row of a query that always returns one."""
+    row = c.execute(query).fetchone()
+    if row is None:
+        raise StoreError(f"no row from {query!r}")
+    return next(iter(row.values()))
+
+
+def _plain_words(query: str) -> list[str]:
+    """The query's words without FTS operators (as SQLite's fallback takes them)."""
+    words = _words(query)
+    plain = [w for w in words if w not in _FTS_OPERATORS]
+    return plain or words
+
+
+def _words_tsquery(config: pgsql.Composable, operator: str) -> pgsql.Composable:
+    """A tsquery of the words in %(words)s joined by `operator`, each parsed as plain text."""
+    # plainto_tsquery per word: it folds and normalises the way the index does,
+    # and cannot fail on any input.
+    return pgsql.SQL(
+        "(SELECT COALESCE(string_agg('(' || t.q || ')', {op}), '')::tsquery FROM "
+        "(SELECT plainto_tsquery({cfg}, w)::text AS q FROM unnest(%(words)s::text[]) AS w) t "
+        "WHERE t.q <> '')"
+    ).format(cfg=config, op=pgsql.Literal(f" {operator} "))
