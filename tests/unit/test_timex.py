@@ -257,3 +257,82 @@ def test_never_raises_and_values_are_timex3(text: str, reference: object) -> Non
         assert e.type in {"DATE", "TIME", "DURATION", "SET"}
         assert 0 <= e.start < e.end <= len(text)
         assert text[e.start : e.end] == e.text
+
+
+# Direction from the sentence: intent verbs, passives, fronted expressions, no cue.
+@pytest.mark.parametrize(
+    ("text", "reference", "expected"),
+    [
+        # "agreed to sell ... in February": the sale lies ahead of the agreeing.
+        ("The company agreed to sell the unit in February.", DCT, ("February", "2022-02")),
+        # ... unless the plan itself is told in the past perfect.
+        (
+            "The offer had been scheduled to expire on Friday.",
+            "2021-12-27",
+            ("Friday", "2021-12-24"),
+        ),
+        # A passive participle ("is heard") is not a past tense.
+        ("The case is heard in March, a court clerk said.", DCT, ("March", "2022-03")),
+        # A fronted expression belongs to the verb that follows it.
+        ("In September, the firm announced plans to expand.", DCT, ("September", "2021-09")),
+        # No cue at all: news tilts to the past for a month five ahead / seven back.
+        ("Shares hit a high of $42 in May.", DCT, ("May", "2021-05")),
+        ("Shares hit a record on Aug. 6.", "2022-02-06", ("Aug. 6", "2021-08-06")),
+        # "as early as Thursday" looks ahead whatever the reporting verb says.
+        (
+            "He could arrive as early as Thursday, officials said.",
+            "2021-12-27",
+            ("Thursday", "2021-12-30"),
+        ),
+    ],
+)
+def test_direction_cues(text: str, reference: str, expected: tuple[str, str]) -> None:
+    e = only(text, reference)
+    assert (e.text, e.value) == expected
+
+
+def test_temporal_adjectives_current_and_recent() -> None:
+    found = values("The current slowdown follows the recent sale of the unit.")
+    assert found == {"current": "PRESENT_REF", "recent": "PAST_REF"}
+    assert (
+        tag_times("It sold the most recent model and cut the current account deficit.", DCT) == []
+    )
+
+
+def test_recent_weeks_is_a_vague_duration_and_recent_years_a_past_reference() -> None:
+    e = only("Prices fell in recent weeks.")
+    assert (e.text, e.type, e.value) == ("recent weeks", "DURATION", "PXW")
+    assert values("Prices fell in recent years.") == {"recent years": "PAST_REF"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The deal should close by year-end.", ("year-end", "DATE", "2021")),
+        ("The deal should close by year's end.", ("year's end", "DATE", "2021")),
+        ("It took two and a half years.", ("two and a half years", "DURATION", "P2Y6M")),
+        ("It ended a minute and a half later.", ("a minute and a half", "DURATION", "PT1M30S")),
+        ("Prices will soon rise.", ("soon", "DATE", "FUTURE_REF")),
+        (
+            "Stocks fell for the past five trading days.",
+            ("the past five trading days", "DURATION", "P5D"),
+        ),
+    ],
+)
+def test_more_expression_kinds(text: str, expected: tuple[str, str, str]) -> None:
+    e = only(text)
+    assert (e.text, e.type, e.value) == expected
+
+
+def test_ordinal_second_and_conjunction_that_are_not_times() -> None:
+    assert tag_times("It would be a second betrayal, she said.", DCT) == []
+    assert tag_times("A second group of directors left soon after the vote.", DCT) == []
+    assert tag_times("He said that year-end results were weak.", DCT) == []
+
+
+def test_that_year_is_the_year_of_the_event_just_told() -> None:
+    found = tag_times("He fled in June 1998 and returned later that year.", DCT)
+    assert [(e.text, e.value) for e in found] == [
+        ("June 1998", "1998-06"),
+        ("later that year", "1998"),
+    ]

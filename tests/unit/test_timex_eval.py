@@ -49,16 +49,16 @@ def test_tbaq_figures() -> None:
     ours = _report("tbaq").by_name("storyline")
     assert ours.gold == 1822
     # Figures reached on this development set, as a regression guard (see the report).
-    assert ours.relaxed_prf[2] >= 0.93
-    assert ours.strict_prf[2] >= 0.87
-    assert ours.value_prf[2] >= 0.79
-    assert ours.type_accuracy >= 0.95
+    assert ours.relaxed_prf[2] >= 0.94
+    assert ours.strict_prf[2] >= 0.88
+    assert ours.value_prf[2] >= 0.805
+    assert ours.type_accuracy >= 0.96
 
 
 def test_meantime_figures() -> None:
     ours = _report("meantime").by_name("storyline")
-    assert ours.relaxed_prf[2] >= 0.90
-    assert ours.value_prf[2] >= 0.80
+    assert ours.relaxed_prf[2] >= 0.91
+    assert ours.value_prf[2] >= 0.815
 
 
 def test_main_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:

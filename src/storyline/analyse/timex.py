@@ -369,7 +369,7 @@ _RULES: list[tuple[str, str]] = [
         "relunit",
         (
             rf"(?:(?:early|late|earlier|later)\s+(?:in\s+)?|(?:the\s+)?(?:end"
-            rf"|beginning|start|middle)\s+of\s+)?(?:the\s+)?(?:{_REL}|the\s+{_REL})\s+"
+            rf"|beginning|start|middle)\s+of\s+)?(?:the\s+)?(?:{_REL}|the\s+{_REL}|that)\s+"
             rf"(?:fiscal\s+|calendar\s+)?(?:week|weekend|month|year|decade|century)\b"
         ),
     ),
@@ -382,6 +382,7 @@ _RULES: list[tuple[str, str]] = [
             r"|earlier|ago|later|after|two|nineteen))|the\s+weekend\b"
         ),
     ),
+    ("year_end", r"year(?:-|\s|'s\s+)end\b(?![-\s]+[a-z])"),
     (
         "fin_period",
         (
@@ -419,7 +420,8 @@ _RULES: list[tuple[str, str]] = [
             rf"|at\s+least\s+|no\s+more\s+than\s+|up\s+to\s+|nearly\s+|almost\s+"
             rf"|over\s+)?(?:(?:past|last|next|coming|first|final|previous|following"
             rf"|latest|additional|further|remaining|full|entire|initial|recent)\s+)?{_NUM}"
-            rf"(?:[\s-]+(?:more|additional|straight|consecutive|full|long))?[\s-]+"
+            rf"(?:\s+and\s+a\s+half)?"
+            rf"(?:[\s-]+(?:more|additional|straight|consecutive|full|long|trading|business))?[\s-]+"
             rf"(?:{_UNIT})(?:[\s-]+(?:and\s+a\s+half|old|long))?(?!-)"
         ),
     ),
@@ -446,7 +448,10 @@ _RULES: list[tuple[str, str]] = [
         (
             r"(?:right\s+)?now\b|currently\b|(?:more\s+|most\s+|until\s+|only\s+)?recently\b"
             r"|the\s+(?:distant\s+|near\s+|foreseeable\s+)?future\b(?!s)|the\s+past\b"
-            r"|(?:the\s+)?current\b|(?:the\s+)?time\s+being\b|nowadays\b|these\s+days\b"
+            r"|current\b(?=\s+[a-z])(?!\s+(?:account|assets|liabilities|affairs|flows?)\b)"
+            r"|(?<!most\s)recent\b(?=\s+[a-z])"
+            r"|soon\b(?!-|\s+(?:after|afterwards?|thereafter|as)\b)"
+            r"|(?:the\s+)?time\s+being\b|nowadays\b|these\s+days\b"
             r"|at\s+present\b|to\s+date\b"
         ),
     ),
@@ -502,6 +507,8 @@ for _word in (
 ):
     _TRIGGERS[_word] = _R_UNIT + (("relday",) if _word == "night" else ())
     _TRIGGERS[_word + "s"] = _R_UNIT
+_R_YEAR_UNIT = (*_R_UNIT, "year_end")  # "by year-end"
+_TRIGGERS["year"] = _R_YEAR_UNIT
 _TRIGGERS["centuries"] = _R_UNIT
 _TRIGGERS["half"] = ("half",)
 for _word in ("q1", "q2", "q3", "q4", "h1", "h2", "fy"):
@@ -510,6 +517,7 @@ for _word in ("q1", "q2", "q3", "q4", "h1", "h2", "fy"):
 # lead word before it: "the past three years", "a year ago", "last week").
 _AT_TRIGGER: dict[tuple[str, ...], tuple[str, ...]] = {
     _R_UNIT: ("vague_plural", "fin_period"),
+    _R_YEAR_UNIT: ("vague_plural", "fin_period", "year_end"),
     (*_R_UNIT, "relday"): ("vague_plural", "relday"),
 }
 for _word in ("today", "yesterday", "tomorrow", "tonight", "overnight"):
@@ -526,6 +534,7 @@ for _word in (
     "formerly",
     "soon",
     "current",
+    "recent",
     "being",
     "nowadays",
     "these",
@@ -640,7 +649,7 @@ _LEAD_WORDS = _words(
     "fiscal calendar model first second third fourth 1st 2nd 3rd 4th final full "
     "entire additional further remaining year-earlier year-ago comparable flat "
     "initial every each per other single once twice times in and year's right most "
-    "until distant near foreseeable straight consecutive year"
+    "until distant near foreseeable straight consecutive year half trading business that"
 ) | frozenset(_NUMBER_WORDS)
 
 
@@ -898,17 +907,35 @@ _REPORTING = frozenset(
 )
 
 
+# Verbs of intent: what follows "agreed to", "decided to", "plans to" lies ahead
+# of the deciding ("agreed to buy the unit in February", said in October).
+_INTENT = _words(
+    "agreed decided planned promised pledged vowed intended offered threatened hoped "
+    "proposed voted sought wanted expected scheduled supposed set due prepared"
+)
+
+
 def _first_cue(words: list[str], weak: bool, reporting: bool = True) -> int:
     for i, word in enumerate(words):
         if not reporting and i > 1 and word in _REPORTING:
             continue  # "officials said talks resume in January": the saying is past, not January
         before = words[i + 1] if i + 1 < len(words) else None
-        if word.endswith("ed") and before in _PASSIVE_AUX:
-            continue  # "will be held": the auxiliary further on decides
+        if i > 0 and words[i - 1] == "to" and word in _INTENT:
+            # "decided to admit them in March" looks ahead; "had been scheduled to
+            # expire Friday", "was expected to close Monday" look back on it.
+            earlier = before in ("had", "was", "were") or (
+                before == "been" and i + 2 < len(words) and words[i + 2] == "had"
+            )
+            return -1 if earlier else 1
+        if before in _PASSIVE_AUX and word not in _FUTURE_CUES:
+            continue  # "will be held", "is heard", "be paid": the auxiliary further on decides
         cue = _cue(word, before, weak)
         if cue:
             return cue
     return 0
+
+
+_FRONTING = _words("in on by since until during early late and but then also at so")
 
 
 def _direction(text: str, start: int, end: int, reporting: bool = True) -> int:
@@ -920,11 +947,17 @@ def _direction(text: str, start: int, end: int, reporting: bool = True) -> int:
     """
     left = [w.lower() for w in _WORD.findall(_sentence_left(text, start))][-14:]
     left.reverse()  # nearest first; "before" of a word is the one after it in this list
+    if left[:3] in (["as", "early", "as"], ["as", "soon", "as"]):
+        return 1  # "as early as Tuesday": the earliest time something may still happen
     right = [w.lower() for w in _WORD.findall(_sentence_right(text, end))][:10]
     for weak in (False, True):
         cue = _first_cue(left, weak, reporting)
         if cue:
             return cue
+    if not reporting and all(word in _FRONTING for word in left):
+        # A fronted expression ("In September, it announced plans") belongs to the
+        # verb of the clause that follows, reporting verb or not.
+        reporting = True
     for weak in (False, True):
         for i, word in enumerate(right):
             if not reporting and word in _REPORTING:
@@ -1075,7 +1108,8 @@ def _resolve_month_day(
         before = [c for c in candidates if c <= ref]
         if before and (ref - before[-1]).days <= 300:
             return before[-1]
-    return min(candidates, key=lambda c: abs((c - ref).days))
+    # No cue: the nearer one, with a tilt to the past as for a month alone.
+    return min(candidates, key=lambda c: abs((c - ref).days) + (45 if c > ref else 0))
 
 
 def _resolve_month(ctx: _Context, month: int, relation: str | None, direction: int) -> int | None:
@@ -1096,10 +1130,11 @@ def _resolve_month(ctx: _Context, month: int, relation: str | None, direction: i
         return before
     if direction > 0:
         return after
-    # No cue: the nearer one, with a tilt to the past (news reports what happened).
+    # No cue: the nearer one, with a tilt to the past (news reports what happened):
+    # a month five ahead is rarer in news than the same month seven back.
     distance_before = (ref.month - month) % 12
     distance_after = (month - ref.month) % 12
-    return after if distance_after < distance_before - 1 else before
+    return after if distance_after < distance_before - 2 else before
 
 
 def _resolve_weekday(
@@ -1645,7 +1680,12 @@ def _h_relunit(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
     if unit_match is None:
         return None
     unit_name = unit_match.group(1)
-    relation = _relation(lowered) or "this"
+    relation = _relation(lowered)
+    if relation is None and re.search(r"\bthat\b", lowered):
+        if ctx.text[end : end + 1] == "-":
+            return None  # "said that year-end results": "that" is the conjunction
+        relation = "same"  # "later that year": the year of the event just told
+    relation = relation or "this"
     granularity = {"weekend": "week"}.get(unit_name, unit_name)
     if (
         relation in ("past", "last")
@@ -1714,6 +1754,13 @@ def _h_this_year_mod(s: str, start: int, end: int, ctx: _Context) -> _Result | N
     if base is None:
         return "DATE", _unknown(granularity), None, None
     return "DATE", _Point(base.day, granularity).value(), base.value(), None
+
+
+def _h_year_end(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
+    """ "by year-end" is the end of this year, valued like "by the end of the year"."""
+    if ctx.reference is None:
+        return "DATE", "XXXX", None, None
+    return "DATE", f"{ctx.reference.year:04d}", ctx.reference_value, None
 
 
 def _h_fin_period(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
@@ -1814,6 +1861,8 @@ def _h_duration(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
         if re.match(r"^(?:the|its|their|his|her)\s", lowered)
         else lowered
     )
+    if amount is not None and re.search(r"\band\s+a\s+half\b", lowered) and amount == int(amount):
+        amount += 0.5  # "two and a half years", "a minute and a half"
     # "a day" / "an hour" after a price or amount ("$5 a day", "24 hours a day") is a
     # rate, which TimeBank rarely annotates; "three-quarters of" is a fraction.
     if re.match(r"an?\s", lowered) and re.search(
@@ -1824,6 +1873,11 @@ def _h_duration(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
         return None
     if unit[1] == "Q" and re.match(r"\s+of\b", ctx.text[end : end + 4]):
         return None
+    if re.fullmatch(r"an?\s+second", lowered) and re.match(
+        r"\s+(?!(?:later|earlier|ago|before|after|or|and|longer)\b)[A-Za-z0-9]",
+        ctx.text[end : end + 12],
+    ):
+        return None  # "a second betrayal", "A second group": an ordinal, not a unit
     if (
         re.match(r"^(?:the|a|an)\s+\w+$", lowered)
         and amount == 1.0
@@ -1835,8 +1889,9 @@ def _h_duration(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
 
 def _h_vague_plural(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
     lowered = s.lower()
-    if re.search(r"\brecent\b", lowered):
-        return "DATE", "PAST_REF", None, None
+    if re.search(r"\brecent\s+(?:years|decades)\b", lowered):
+        return "DATE", "PAST_REF", None, None  # a vague stretch of the past
+    # "in recent weeks" is annotated like "the past few weeks": a vague duration.
     unit = _unit(s)
     if unit is None:
         return None
@@ -1912,10 +1967,12 @@ def _h_holiday(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
 
 def _h_ref(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
     lowered = s.lower()
-    if lowered.endswith("current"):
-        # "current" is a time expression only as a bare adverbial-like modifier of a
-        # state ("the current chairman" is not); TimeBank tags it sparingly.
-        return None
+    # TimeML annotates the temporal adjectives "current" and "recent" on their
+    # own ("the current weakness", "the recent sale"), without the article.
+    if lowered == "current":
+        return "DATE", "PRESENT_REF", None, None
+    if lowered == "recent":
+        return "DATE", "PAST_REF", None, None
     if "future" in lowered:
         return "DATE", "FUTURE_REF", None, None
     if "soon" in lowered:
@@ -1947,6 +2004,7 @@ _HANDLERS: dict[str, Callable[[str, int, int, _Context], _Result | None]] = {
     "relunit": _h_relunit,
     "this_year_mod": _h_this_year_mod,
     "set": _h_set,
+    "year_end": _h_year_end,
     "fin_period": _h_fin_period,
     "spelled_year": _h_spelled_year,
     "duration": _h_duration,
