@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storyline.link.stories import TermLinker
+from storyline.link.stories import EmbeddingLinker, TermLinker
 from storyline.records import Article
 from storyline.store.base import StoryCandidate
 
@@ -73,3 +73,20 @@ def test_features_from_another_method_are_ignored() -> None:
     linker = TermLinker()
     foreign = dict(linker.features(QUAKE_A), method="something-else")
     assert linker.decide(linker.features(QUAKE_B), [_candidate("s1", foreign)]).story_id is None
+
+
+def test_embedding_linker_joins_the_same_story_and_starts_new_ones() -> None:
+    linker = EmbeddingLinker()
+    quake_a = dict(linker.features(QUAKE_A), article_id="a")
+    linker.decide(quake_a, [])
+    quake_b = dict(linker.features(QUAKE_B), article_id="b")
+    assert linker.decide(quake_b, [_candidate("quake", quake_a)]).story_id == "quake"
+    election = dict(linker.features(ELECTION), article_id="c")
+    assert linker.decide(election, [_candidate("quake", quake_a, quake_b)]).story_id is None
+
+
+def test_embedding_linker_ignores_features_of_another_method() -> None:
+    linker = EmbeddingLinker()
+    old = dict(TermLinker().features(QUAKE_A), article_id="a")
+    quake_b = dict(linker.features(QUAKE_B), article_id="b")
+    assert linker.decide(quake_b, [_candidate("old", old)]).story_id is None

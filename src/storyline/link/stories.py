@@ -19,30 +19,15 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from storyline.link.base import LinkDecision, StoryLinker
+from storyline.link.cluster import OnlineClusterer, article_features
+from storyline.link.embed import load_embedder
 from storyline.records import Article, as_datetime
 from storyline.store.base import StoryCandidate
 
-
-@dataclass(slots=True)
-class LinkDecision:
-    """The linker's choice: `story_id` None means "start a new story"."""
-
-    story_id: str | None
-    score: float
-    scores: dict[str, float] = field(default_factory=dict)
-
-
-class StoryLinker(Protocol):
-    similarity_method: str
-    window_days: float
-
-    def features(self, article: Article) -> dict[str, Any]: ...
-
-    def decide(
-        self, features: Mapping[str, Any], candidates: Sequence[StoryCandidate]
-    ) -> LinkDecision: ...
+__all__ = ["EmbeddingLinker", "LinkDecision", "StoryLinker", "TermLinker", "default_linker"]
 
 
 # A compact English stop list: function words carry no story signal.
@@ -159,5 +144,48 @@ def _days_apart(a: str | None, b: str | None) -> float | None:
     return abs((da - db).total_seconds()) / 86400.0
 
 
+@dataclass
+class EmbeddingLinker:
+    """The production linker: `OnlineClusterer` (link/cluster.py) over stored features.
+
+    The clusterer weighs words by their rarity in the stream; a fresh process
+    learns that from the candidate stories' articles the first time it sees
+    them, then from every article it links.
+    """
+
+    embedder_name: str = "default"
+    window_days: float = 7.0
+    clusterer: OnlineClusterer = field(default_factory=lambda: OnlineClusterer())
+    _observed: set[str] = field(default_factory=set)
+
+    @property
+    def similarity_method(self) -> str:
+        return self.clusterer.similarity_method
+
+    def features(self, article: Article) -> dict[str, Any]:
+        return article_features(
+            article.title,
+            article.body,
+            article.published,
+            article.language,
+            load_embedder(self.embedder_name),
+        )
+
+    def decide(
+        self, features: Mapping[str, Any], candidates: Sequence[StoryCandidate]
+    ) -> LinkDecision:
+        for candidate in candidates:
+            for stored in candidate.features:
+                key = stored.get("article_id")
+                if key and key not in self._observed:
+                    self._observed.add(key)
+                    self.clusterer.observe(stored)
+        decision = self.clusterer.decide(features, candidates)
+        if features.get("article_id"):
+            self._observed.add(features["article_id"])
+        self.clusterer.observe(features)
+        return decision
+
+
 def default_linker() -> StoryLinker:
-    return TermLinker()
+    return EmbeddingLinker()

@@ -1,0 +1,162 @@
+"""The online linker: features, the decision rule, the in-memory driver, learning."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+from storyline.link.cluster import (
+    FEATURE_NAMES,
+    InMemoryStories,
+    OnlineClusterer,
+    article_features,
+    decode_vector,
+    encode_vector,
+    fit_logistic,
+    gold_training_pairs,
+)
+from storyline.link.features import entity_names, shingle_sample
+from storyline.store.base import StoryCandidate
+
+
+class HashedWordsEmbedder:
+    """A deterministic bag-of-words embedder: texts sharing words get close vectors."""
+
+    name = "hashed-words-test"
+    dim = 64
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                rows[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        norms[norms == 0] = 1
+        return rows / norms
+
+
+EMBEDDER = HashedWordsEmbedder()
+
+QUAKE = [
+    (
+        "Earthquake hits Norcia in central Italy",
+        "A magnitude 6.1 earthquake struck Norcia on Sunday. "
+        "Rescuers in Norcia searched the rubble for survivors of the earthquake.",
+    ),
+    (
+        "Norcia earthquake: rescuers search rubble",
+        "Rescuers in Norcia kept searching the rubble after "
+        "the magnitude 6.1 earthquake on Sunday, officials in Umbria said.",
+    ),
+]
+BANK = [
+    (
+        "Central bank raises rates",
+        "The Riksbank raised its interest rate by half a point on Thursday "
+        "as inflation in Sweden kept climbing.",
+    ),
+    (
+        "Riksbank lifts interest rate",
+        "Sweden's Riksbank lifted the interest rate by half a point on Thursday, citing inflation.",
+    ),
+]
+
+
+def _features(title: str, body: str, published: str | None = "2024-05-01") -> dict:
+    return article_features(title, body, published, "en", EMBEDDER)
+
+
+def test_features_are_json_and_keep_the_embedding() -> None:
+    features = _features(*QUAKE[0])
+    restored = json.loads(json.dumps(features))
+    vector = decode_vector(restored["embedding"])
+    assert vector.shape == (EMBEDDER.dim,)
+    assert np.allclose(vector, EMBEDDER.embed([f"{QUAKE[0][0]}\n{QUAKE[0][1]}"])[0], atol=1e-3)
+    assert "norcia" in restored["entities"] and restored["terms"]["earthquake"] == 3
+    assert restored["model"] == EMBEDDER.name
+
+
+def test_given_entities_replace_the_proxy() -> None:
+    features = article_features(
+        "t", "Some body text here.", None, None, EMBEDDER, entities=["Mario Draghi"]
+    )
+    assert features["entities"] == ["mario draghi"]
+
+
+def test_entity_proxy_skips_sentence_openers_and_keeps_names_and_numbers() -> None:
+    names = entity_names("However, the CIA met Kim Jong Un in 2018. New York agreed.")
+    assert "however" not in names
+    assert {"cia", "kim jong un", "2018", "new york"} <= set(names)
+
+
+def test_shared_passage_keeps_the_same_shingles() -> None:
+    passage = (
+        "the minister said the agreement would be signed in the capital next week "
+        "after talks that lasted for more than nine hours without a break"
+    )
+    first = set(shingle_sample("Opening words differ here. " + passage))
+    second = set(shingle_sample(passage + " And closing words are also different."))
+    assert first and first & second
+
+
+def test_decide_joins_the_same_story_and_starts_a_new_one_otherwise() -> None:
+    clusterer = OnlineClusterer()
+    stored = [_features(*QUAKE[0])]
+    for f in stored:
+        clusterer.observe(f)
+    quake = StoryCandidate(
+        id="quake", title="", first_seen=None, last_seen=None, article_count=1, features=stored
+    )
+    same = clusterer.decide(_features(*QUAKE[1]), [quake])
+    other = clusterer.decide(_features(*BANK[0]), [quake])
+    assert same.story_id == "quake"
+    assert other.story_id is None
+    assert same.scores["quake"] > other.scores["quake"]
+    assert clusterer.decide(_features(*BANK[0]), []).story_id is None
+
+
+def test_driver_separates_two_stories_in_arrival_order() -> None:
+    driver = InMemoryStories(OnlineClusterer())
+    stream = [_features(*QUAKE[0]), _features(*BANK[0]), _features(*QUAKE[1]), _features(*BANK[1])]
+    result = driver.run(stream)
+    ids = result.story_ids
+    assert ids[0] == ids[2] and ids[1] == ids[3] and ids[0] != ids[1]
+    assert len(driver.stories) == 2
+
+
+def test_driver_window_keeps_far_apart_dates_out() -> None:
+    driver = InMemoryStories(OnlineClusterer(), window_days=7)
+    first = driver.add(_features(*QUAKE[0], published="2020-01-01"))
+    later = driver.add(_features(*QUAKE[1], published="2024-01-01"))
+    assert first.story_id != later.story_id
+
+
+def test_learning_recovers_a_separating_rule() -> None:
+    stream = [_features(*QUAKE[0]), _features(*BANK[0]), _features(*QUAKE[1]), _features(*BANK[1])]
+    x, y = gold_training_pairs(stream, ["q", "b", "q", "b"])
+    assert x.shape[1] == len(FEATURE_NAMES) and set(y) == {0.0, 1.0}
+    weights, bias = fit_logistic(x, y, l2=0.1)
+    scores = x @ weights + bias
+    assert scores[y == 1].min() > scores[y == 0].max()
+
+
+def test_fit_logistic_on_a_known_boundary() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - x[:, 1] > 0).astype(float)
+    weights, _ = fit_logistic(x, y, l2=0.01)
+    assert weights[0] > 0 > weights[1]
+
+
+def test_stories_from_another_embedding_model_are_not_compared() -> None:
+    clusterer = OnlineClusterer()
+    other = dict(_features(*QUAKE[0]))
+    other["embedding"] = encode_vector(np.ones(EMBEDDER.dim * 2, dtype=np.float32))
+    story = StoryCandidate(
+        id="old", title="", first_seen=None, last_seen=None, article_count=1, features=[other]
+    )
+    decision = clusterer.decide(_features(*QUAKE[1]), [story])
+    assert decision.story_id is None and decision.scores == {}
