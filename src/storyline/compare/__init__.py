@@ -7,11 +7,17 @@ quotes, cited sources, …). Later comparison stages add their fields here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from storyline.analyse.citations import PeopleAnalysis, story_people
 from storyline.analyse.events import Event
+from storyline.compare.facts import ArticleInput, compare_facts, facts_to_json
+from storyline.compare.lineage import article_lineage
+from storyline.compare.summary import summarise
 from storyline.compare.timeline import TimelineEntry, build_timeline, timeline_to_json
 from storyline.records import Story
 
@@ -25,6 +31,59 @@ def story_timeline(story: Story, analyses: StoryAnalyses) -> list[TimelineEntry]
         a.id: [Event(**e) for e in analyses.get(a.id, {}).get("events") or []] for a in originals
     }
     return build_timeline(events, {a.id: a.outlet for a in originals})
+
+
+# Claim embeddings by text, so a story page served again costs no model call.
+# Per-article claim embeddings belong at ingest (an analysis kind "claims");
+# until then they are computed on first read and kept here.
+_EMBED_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_EMBED_CACHE_SIZE = 50_000
+
+
+def cached_embed(texts: Sequence[str]) -> np.ndarray:
+    """Sentence embeddings (multilingual USE), memoised per text in this process."""
+    from storyline.link.embed import load_embedder
+
+    missing = [t for t in dict.fromkeys(texts) if t not in _EMBED_CACHE]
+    if missing:
+        for text, row in zip(missing, load_embedder().embed(missing), strict=True):
+            _EMBED_CACHE[text] = row
+        while len(_EMBED_CACHE) > _EMBED_CACHE_SIZE:
+            _EMBED_CACHE.popitem(last=False)
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.stack([_EMBED_CACHE[t] for t in texts])
+
+
+def fact_inputs(story: Story, analyses: StoryAnalyses) -> list[ArticleInput]:
+    return [
+        ArticleInput(
+            id=a.id,
+            outlet=a.outlet or a.source,
+            body=a.body,
+            wire_agencies=tuple(a.wire_agencies),
+            time_expressions=tuple(analyses.get(a.id, {}).get("time_expressions") or ()),
+            people=analyses.get(a.id, {}).get("people"),
+            shared_passages=tuple(analyses.get(a.id, {}).get("shared_passages") or ()),
+        )
+        for a in story.articles
+        if not a.duplicate_of and a.body
+    ]
+
+
+def story_lineage(story: Story, analyses: StoryAnalyses) -> dict[str, list[dict[str, Any]]]:
+    """Article id -> its wire lineage (agency copies and own text, as shares)."""
+    credits = {a.id: list(a.wire_agencies) for a in story.articles}
+    return {
+        a.id: article_lineage(
+            a.body,
+            a.wire_agencies,
+            analyses.get(a.id, {}).get("shared_passages") or [],
+            credits,
+        )
+        for a in story.articles
+        if not a.duplicate_of and analyses.get(a.id, {}).get("shared_passages") is not None
+    }
 
 
 def compare_story(story: Story, analyses: StoryAnalyses) -> dict[str, Any]:
@@ -41,4 +100,10 @@ def compare_story(story: Story, analyses: StoryAnalyses) -> dict[str, Any]:
                 [a.id for a in with_people],
             )
         )
+    inputs = fact_inputs(story, analyses)
+    if inputs and with_people:
+        # Only once the analyses are stored: claims need their dates and names.
+        groups = compare_facts(inputs, cached_embed)
+        fields["facts"] = facts_to_json(groups)
+        fields["summary"] = summarise(groups, {a.id: len(a.body) for a in inputs})
     return fields

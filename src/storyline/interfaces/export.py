@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from storyline.compare import StoryAnalyses, compare_story, story_timeline
+from storyline.compare import StoryAnalyses, compare_story, story_lineage, story_timeline
 from storyline.interfaces.ics import scheduled_events_to_ics
 from storyline.records import Article, Story
 
@@ -79,6 +79,10 @@ def story_to_dict(story: Story, analyses: StoryAnalyses | None = None) -> dict[s
     }
     out.update(compare_story(story, analyses))
     out["articles"] = [article_to_dict(a, analyses.get(a.id)) for a in story.articles]
+    lineage = story_lineage(story, analyses)
+    for article in out["articles"]:
+        if article["id"] in lineage:
+            article["lineage"] = lineage[article["id"]]
     return out
 
 

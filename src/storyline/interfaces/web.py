@@ -281,6 +281,12 @@ def _fact_row(item: Any, status: str | None, outlets: list[str], all_outlets: li
                 if shown:
                     detail[str(outlet)] = shown
             outlets = outlets or list(detail)
+        elif isinstance(versions, list) and status == "conflicting":
+            # [{"text", "article_id", "outlet"}] (compare.facts): each outlet's version.
+            for version in versions:
+                outlet, shown = _text(version, "outlet"), _text(version, "text")
+                if outlet and shown:
+                    detail.setdefault(outlet, shown)
         outlets = _names(item.get("outlets")) or outlets
     state = _STATE_NAMES.get((status or "").lower())
     reporting = outlets or (all_outlets if state == "corroborated" else [])
