@@ -58,8 +58,51 @@ def test_polnear_dev_subset_regression_guard():
         pytest.skip(str(exc))
     ours = result.systems["storyline"]["all"]
     assert ours["gold"] == 473
-    assert ours["content_overlap_f1"] >= 0.64
+    # Measured 0.768 / 0.817 / 0.621 (was 0.70 / 0.81 / 0.56 before the PolNeAR rules).
+    assert ours["content_overlap_f1"] >= 0.75
     assert ours["content_overlap_p"] >= 0.80
-    assert ours["source_exact_f1"] >= 0.53
+    assert ours["source_exact_f1"] >= 0.60
     # textacy's direct_quotations reached 0.285 content overlap F1 on the same documents.
     assert ours["content_overlap_f1"] > 0.29
+
+
+def test_predicted_content_is_cut_around_its_own_source_and_cue():
+    from storyline.eval.quotes import _cut
+
+    text = "The plan, she said, is dead."
+    she, said = text.index("she"), text.index("said")
+    pieces = _cut(0, len(text), [(she, she + 3), (said, said + 4)])
+    assert [text[s:e] for s, e in pieces] == ["The plan, ", " ", ", is dead."]
+    # Holes outside the content change nothing.
+    assert _cut(0, 8, [(20, 24)]) == [(0, 8)]
+
+
+def test_gold_content_in_ascii_quote_marks_counts_as_quoted():
+    from storyline.eval.quotes import gold_attributions
+
+    doc = {
+        "text": "He said ''we are ready'' today.",
+        "attributions": [
+            {
+                "content": [{"start": 8, "end": 24, "text": "''we are ready''"}],
+                "source": {"start": 0, "end": 2, "text": "He"},
+            }
+        ],
+    }
+    (attribution,) = gold_attributions(doc)
+    assert attribution.quoted and attribution.source
+
+
+def test_parsed_cache_is_written_then_reused_only_for_the_same_texts(tmp_path):
+    import spacy
+
+    from storyline.eval.quotes import _parsed
+
+    nlp = spacy.blank("en")
+    cache = tmp_path / "parsed.spacy"
+    first = _parsed(nlp, ["One text.", "Another text."], cache)
+    assert cache.exists() and [d.text for d in first] == ["One text.", "Another text."]
+    again = _parsed(nlp, ["One text.", "Another text."], cache)
+    assert [d.text for d in again] == ["One text.", "Another text."]
+    other = _parsed(nlp, ["A different text."], cache)  # stale cache: parsed afresh
+    assert [d.text for d in other] == ["A different text."]

@@ -237,3 +237,129 @@ def test_sample_articles_quotes_speakers_and_actors(nlp):
             )
             for a in story["actors"]
         ), (wanted_actor, actor_names)
+
+
+# ------------------------------------------------------------------ PolNeAR-driven rules
+
+
+def test_quote_spans_read_ascii_double_apostrophes_as_quotation_marks():
+    text = "He said ''we are ready,'' and left. Then ``it is over'' came."
+    spans = quote_spans(text)
+    assert [text[s:e] for s, e in spans] == ["''we are ready,''", "``it is over''"]
+
+
+def test_quote_in_ascii_marks_is_attributed(nlp):
+    quotes = analyse(nlp, "''The bridge will reopen in the spring,'' said Mayor Ann Lee.")
+    quote = find(quotes, "bridge will reopen")
+    assert quote.direct and quote.speaker == "Ann Lee"
+    assert not quote.text.startswith("'") and not quote.text.endswith("'")
+
+
+def test_quote_credited_after_a_dash(nlp):
+    text = (
+        "Readers told us what they thought.\n\n"
+        "“The new law will hurt small farms across the valley.” ― Maria Gomez\n"
+        "“Nobody asked the people who live here.” ― Tom Baker"
+    )
+    quotes = analyse(nlp, text)
+    assert find(quotes, "hurt small farms").speaker_mention == "Maria Gomez"
+    assert find(quotes, "Nobody asked").speaker_mention == "Tom Baker"
+
+
+def test_transcript_speaker_label_inside_an_opening_quote(nlp):
+    text = '"HARRIS: We have to fund the schools before anything else this year.'
+    quote = find(analyse(nlp, text), "fund the schools")
+    assert quote.speaker_mention == "HARRIS"
+
+
+def test_colon_cue_takes_the_next_paragraph(nlp):
+    text = (
+        "The mayor spoke at length.\n\nThe Daily Courier reports:\n\n"
+        '"Only a third of the money reached the districts that needed it most."\n\nOther news.'
+    )
+    quote = find(analyse(nlp, text), "Only a third")
+    assert quote.speaker_mention == "The Daily Courier" and quote.direct
+    text = "It went badly.\n\nLee added:\n\nAnd from a front-runner, this smells of panic.\n\nEnd."
+    quote = find(analyse(nlp, text), "smells of panic")
+    assert quote.speaker_mention == "Lee"
+
+
+def test_inverted_cue_followed_by_a_subordinate_clause(nlp):
+    text = (
+        "The drought has badly hurt the farmers in the north, Smith said, "
+        "since most of them depend on the river."
+    )
+    quote = find(analyse(nlp, text), "drought has badly hurt")
+    assert quote.speaker_mention == "Smith"
+    assert "since" not in quote.text
+
+
+def test_second_quote_after_a_long_cue_clause_continues_the_speaker(nlp):
+    text = (
+        "“I thought she was the most capable person in the room,” he said, as he traced "
+        "her career from the law school in the city to her early work on behalf of "
+        "children and the poor in the rural counties. “She had not been elected to "
+        "anything, but everything she touched became better.”"
+    )
+    quotes = analyse(nlp, text)
+    assert find(quotes, "everything she touched").kind == "continuation"
+
+
+def test_clause_hanging_in_a_statement_phrase(nlp):
+    text = "The chief strategist says in a statement that the race will now be a contest of four."
+    quote = find(analyse(nlp, text), "the race will now be")
+    assert quote.speaker_mention == "The chief strategist"
+
+
+def test_speech_verb_with_an_infinitive_and_prepositional_cues(nlp):
+    quotes = analyse(nlp, "The governor vowed to veto the budget bill.")
+    assert find(quotes, "veto the budget bill").speaker_mention == "The governor"
+    quotes = analyse(nlp, "The senator talked about the cost of the new hospital.")
+    assert find(quotes, "the cost of the new hospital").speaker_mention == "The senator"
+
+
+def test_cognition_verb_object_is_not_content(nlp):
+    quotes = analyse(nlp, "The police found the money in a locker.")
+    assert not [q for q in quotes if "money" in q.text]
+
+
+def test_cue_noun_with_possessor_source(nlp):
+    quotes = analyse(nlp, "The union's criticism of the new contract was harsh.")
+    quote = find(quotes, "the new contract")
+    assert quote.speaker_mention == "The union's" or quote.speaker_mention == "The union"
+    quotes = analyse(nlp, "Critics dismissed the claim that the plant is safe.")
+    assert any(q.cue == "claim" and q.text == "that the plant is safe" for q in quotes)
+
+
+def test_seems_to_is_an_unsourced_judgement(nlp):
+    quotes = analyse(nlp, "The minister seemed to have a different set of rules for his friends.")
+    quote = find(quotes, "a different set of rules")
+    assert quote.speaker is None and quote.kind == "stance"
+
+
+def test_source_span_keeps_age_and_relative_clause(nlp):
+    text = "Ann Ramos, 58, who lives in Miami, said the storm was the worst she had seen."
+    quote = find(analyse(nlp, text), "the worst she had seen")
+    assert quote.speaker_mention == "Ann Ramos, 58, who lives in Miami"
+    assert quote.speaker == "Ann Ramos"
+
+
+def test_source_span_stops_at_a_line_break(nlp):
+    text = "Live updates\n\n11:05 a.m.\n\nSenator Ann Lee says the vote will be delayed."
+    quote = find(analyse(nlp, text), "the vote will be delayed")
+    assert quote.speaker_mention == "Senator Ann Lee"
+
+
+def test_coarse_pos_matches_the_attribute_ruler(nlp):
+    import spacy
+
+    from storyline.analyse.nlp import UNUSED_COMPONENTS, model_name
+
+    reference = spacy.load(model_name(), exclude=list(UNUSED_COMPONENTS))
+    text = (
+        "There is a plan that he did not like, but he has said that those who knew "
+        "something would have told us. That was it; they do what they say."
+    )
+    assert "storyline_coarse_pos" not in reference.pipe_names
+    ours, theirs = nlp(text), reference(text)
+    assert [t.pos_ for t in ours] == [t.pos_ for t in theirs]
