@@ -35,14 +35,32 @@ class ExtractJob:
     raw: RawDocument
     registry_paths: tuple[str, ...]
     max_html_depth: int
+    analyse: bool = True  # False: extraction only (measuring, bulk loads)
 
 
 @dataclass(slots=True)
 class ProcessedDocument:
-    """The per-document stages' output: the clean article and its analyses by kind."""
+    """The per-document stages' output: the clean article and its analyses by kind.
+
+    `link_features` and `signature` are the linker's features and the MinHash
+    of the body when the per-document stage computed them already (the batch
+    path does, so that embedding and fingerprinting run in parallel workers);
+    otherwise the global stage computes them.
+    """
 
     article: Article
     analyses: dict[str, Any]
+    link_features: dict[str, Any] | None = None
+    signature: list[int] | None = None
+
+
+def with_link_inputs(processed: ProcessedDocument, linker: StoryLinker) -> ProcessedDocument:
+    """Add the linker's features and the MinHash signature: pure, per document."""
+    return replace(
+        processed,
+        link_features=linker.features(processed.article),
+        signature=[int(v) for v in minhash_signature(processed.article.body)],
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -57,7 +75,7 @@ def extract_job(job: ExtractJob) -> ProcessedDocument | Failure:
         article = extract(
             job.raw, load_registry(job.registry_paths), max_html_depth=job.max_html_depth
         )
-        return ProcessedDocument(article, analyse_article(article))
+        return ProcessedDocument(article, analyse_article(article) if job.analyse else {})
     except ExtractionError as exc:
         return Failure(job.raw.source, "extract", str(exc))
     except RecursionError:
@@ -86,8 +104,38 @@ class Pipeline:
         items: Iterable[RawDocument | Failure],
         on_outcome: Callable[[IngestOutcome], None] | None = None,
     ) -> IngestReport:
+        return self._report(self._outcomes(items), on_outcome)
+
+    def ingest_processed(
+        self,
+        items: Iterable[tuple[RawDocument, ProcessedDocument | Failure] | Failure],
+        on_outcome: Callable[[IngestOutcome], None] | None = None,
+    ) -> IngestReport:
+        """The global stage alone, for documents whose per-document stages ran elsewhere.
+
+        Items are taken in the order given (that order decides which copy is
+        the original and which story an article starts or joins); a bare
+        Failure is a document that could not be read.
+        """
+        seen_now: set[str] = set()
+
+        def outcomes() -> Iterator[IngestOutcome]:
+            for item in items:
+                if isinstance(item, Failure):
+                    yield self._failed(item)
+                    continue
+                raw, result = item
+                known = self._already_stored(raw, seen_now)
+                yield known if known is not None else self._global_stage(raw, result)
+
+        return self._report(outcomes(), on_outcome)
+
+    @staticmethod
+    def _report(
+        outcomes: Iterable[IngestOutcome], on_outcome: Callable[[IngestOutcome], None] | None
+    ) -> IngestReport:
         report = IngestReport()
-        for outcome in self._outcomes(items):
+        for outcome in outcomes:
             report.outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
@@ -104,18 +152,10 @@ class Pipeline:
                 if isinstance(item, Failure):
                     yield self._failed(item)
                     continue
-                doc_id = ids.article_id(item.url, item.content)
-                if doc_id in seen_now or self.store.has_article(doc_id):
-                    yield IngestOutcome(
-                        item.source,
-                        "duplicate",
-                        article_id=doc_id,
-                        duplicate_of=doc_id,
-                        story_id=self.store.article_story_id(doc_id),
-                        reason="already stored",
-                    )
+                known = self._already_stored(item, seen_now)
+                if known is not None:
+                    yield known
                     continue
-                seen_now.add(doc_id)
                 yield ExtractJob(
                     item, self.settings.outlet_registry_paths, self.settings.limits.html_max_depth
                 )
@@ -123,10 +163,30 @@ class Pipeline:
         for result in self._map_jobs(prepared()):
             if isinstance(result, IngestOutcome):
                 yield result
-            elif isinstance(result[1], Failure):
-                yield self._failed(result[1])
             else:
-                yield self._store_article(result[0].raw, result[1])
+                yield self._global_stage(result[0].raw, result[1])
+
+    def _already_stored(self, raw: RawDocument, seen_now: set[str]) -> IngestOutcome | None:
+        """The outcome for a document stored before (or earlier in this run), else None."""
+        doc_id = ids.article_id(raw.url, raw.content)
+        if doc_id in seen_now or self.store.has_article(doc_id):
+            return IngestOutcome(
+                raw.source,
+                "duplicate",
+                article_id=doc_id,
+                duplicate_of=doc_id,
+                story_id=self.store.article_story_id(doc_id),
+                reason="already stored",
+            )
+        seen_now.add(doc_id)
+        return None
+
+    def _global_stage(
+        self, raw: RawDocument, result: ProcessedDocument | Failure
+    ) -> IngestOutcome:
+        if isinstance(result, Failure):
+            return self._failed(result)
+        return self._store_article(raw, result)
 
     def _map_jobs(
         self, stream: Iterator[IngestOutcome | ExtractJob]
@@ -150,12 +210,17 @@ class Pipeline:
                 return self._store_duplicate(
                     raw, article, duplicate_of, "same text as a stored article"
                 )
-            features = self.linker.features(article)
-            signature = minhash_signature(article.body)
+            precomputed = article is processed.article
+            if precomputed and processed.link_features is not None:
+                features = dict(processed.link_features)
+            else:
+                features = self.linker.features(article)
+            if precomputed and processed.signature is not None:
+                signature = processed.signature
+            else:
+                signature = [int(v) for v in minhash_signature(article.body)]
             # Carried in the stored features so later articles can recognise a copy.
-            features.update(
-                article_id=article.id, outlet=article.outlet, minhash=[int(v) for v in signature]
-            )
+            features.update(article_id=article.id, outlet=article.outlet, minhash=signature)
             candidates = self.store.candidate_stories(article.published, self.linker.window_days)
             near = find_near_duplicate(signature, candidates)
             if near is not None and near.outlet == article.outlet and article.outlet:

@@ -298,6 +298,104 @@ def serve(
     )
 
 
+@app.command()
+def batch(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Files, directories or globs of WARC, JSON Lines or HTML (or s3://…)."),
+    ],
+    db: DbOption = None,
+    executor: Annotated[
+        str, typer.Option(help="Where per-document stages run: local, process or ray.")
+    ] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes or Ray actors.")] = 2,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: start Ray locally).")
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(help="Also write articles.parquet and outcomes.parquet to this folder."),
+    ] = None,
+    skip_analysis: Annotated[
+        bool, typer.Option("--skip-analysis", help="No entities/quotes/events/time analysis.")
+    ] = False,
+) -> None:
+    """Process a corpus in parallel, then deduplicate and link stories in date order.
+
+    Gives the same stories as `ingest` over the same documents in (published, source) order.
+    """
+    from storyline.batch import BatchJob, OutcomeParquetWriter, write_parquet
+    from storyline.config import Settings
+
+    if executor not in ("local", "process", "ray"):
+        err.print(f"[red]error:[/red] unknown executor {executor!r} (local, process or ray)")
+        raise typer.Exit(2)
+    failures: list[IngestOutcome] = []
+    outcomes = OutcomeParquetWriter(parquet / "outcomes.parquet") if parquet else None
+
+    def on_outcome(outcome: IngestOutcome) -> None:
+        if outcome.status == "failed":
+            failures.append(outcome)
+        if outcomes is not None:
+            outcomes(outcome)
+
+    with _open(db) as sl:
+        job = BatchJob(
+            sl.store,
+            Settings.from_env(db=db),
+            executor=executor,  # type: ignore[arg-type]
+            workers=workers,
+            address=address,
+            analyse=not skip_analysis,
+        )
+        try:
+            result = job.run(inputs, on_outcome=on_outcome)
+        finally:
+            if outcomes is not None:
+                outcomes.close()
+        if parquet is not None:
+            write_parquet(sl.store, parquet)
+    counts = result.counts
+    console.print(
+        f"[green]new: {counts['new']}[/green]  [yellow]duplicate: {counts['duplicate']}[/yellow]"
+        f"  failed: {counts['failed']}  ({result.documents} documents; per-document "
+        f"{result.per_document_seconds:.1f} s, global {result.global_seconds:.1f} s)"
+    )
+    for o in failures:
+        console.print(f"[red]✗[/red] {escape(o.source)} — {escape(o.reason or '')}", soft_wrap=True)
+    raise typer.Exit(0 if counts["new"] + counts["duplicate"] > 0 else 1)
+
+
+@app.command()
+def corpus(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    size: Annotated[int, typer.Option(min=1, help="Number of articles.")] = 1000,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or warc.")] = "jsonl",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 0,
+    html: Annotated[
+        bool, typer.Option("--html", help="JSON Lines carry HTML pages instead of text.")
+    ] = False,
+    shards: Annotated[int, typer.Option(min=1, help="Number of output files.")] = 1,
+) -> None:
+    """Generate a scale-test corpus with known stories from the evaluation data sets.
+
+    Articles go to OUT/articles/ (the folder to ingest), labels (url -> story) to
+    OUT/labels.jsonl.
+    """
+    from storyline.corpus import CorpusError, write_corpus
+
+    try:
+        summary = write_corpus(out, size, fmt, seed=seed, html=html, shards=shards)  # type: ignore[arg-type]
+    except CorpusError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"{summary.articles} articles in {summary.stories} stories → "
+        + ", ".join(str(p) for p in summary.files)
+        + f"; labels: {summary.labels}"
+    )
+
+
 eval_app = typer.Typer(
     help="Measure quality and speed on the public development sets (read from "
     "$STORYLINE_DATA, default ../shared/data; never shipped).",
@@ -312,6 +410,7 @@ EVALUATIONS = {
     "timex": "storyline.eval.timex",
     "quotes": "storyline.eval.quotes",
     "entities": "storyline.eval.entities",
+    "compare": "storyline.eval.compare",
 }
 
 

@@ -1,0 +1,286 @@
+"""End-to-end throughput of the batch job, with the usual alternatives beside it.
+
+    .venv/bin/python bench/throughput.py [--fast-size 600] [--full-size 120] [--json out.json]
+
+Generates a corpus from the evaluation data (storyline.corpus, seed 0) as clean
+text (JSON Lines) and as HTML pages (WARC), then runs `BatchJob` into a fresh
+SQLite store for each configuration: in process, a process pool and Ray, with
+and without the per-article analysis (spaCy entities/quotes, time expressions,
+events).  Each row reports articles/s end to end (reading to stored), CPU
+seconds of the whole process tree, peak RSS of the tree, the load average
+before and after (the machine is shared) and the story BCubed F1 against the
+generator's labels.
+
+Beside them, on the same input: newspaper4k extraction of the same HTML pages
+(single process) against Storyline's extraction, and a BERTopic-style grouping
+(MiniLM embedding of title + lead, then HDBSCAN) against Storyline's online
+linking of the same articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+from storyline.batch import BatchJob
+from storyline.config import Settings
+from storyline.corpus import read_labels, write_corpus
+from storyline.store import open_store
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+class TreeMonitor:
+    """CPU seconds and peak RSS of this process and all its descendants, sampled."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.interval = interval
+        self.me = psutil.Process()
+        self.cpu: dict[int, float] = {}
+        self.start_cpu = self._cpu(self.me)
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _cpu(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return t.user + t.system
+
+    def _sample(self) -> None:
+        rss = 0
+        for p in [self.me, *self.me.children(recursive=True)]:
+            try:
+                self.cpu[p.pid] = max(self.cpu.get(p.pid, 0.0), self._cpu(p))
+                rss += p.memory_info().rss
+            except psutil.Error:
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> TreeMonitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sample()
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values()) - self.start_cpu
+
+
+def bcubed_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    by_gold: dict[str, set[int]] = {}
+    by_pred: dict[str, set[int]] = {}
+    for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+        by_gold.setdefault(g, set()).add(i)
+        by_pred.setdefault(p, set()).add(i)
+    precision = recall = 0.0
+    for g, p in zip(gold, predicted, strict=True):
+        common = len(by_gold[g] & by_pred[p])
+        precision += common / len(by_pred[p])
+        recall += common / len(by_gold[g])
+    n = len(gold)
+    precision, recall = precision / n, recall / n
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+@dataclass
+class Row:
+    input: str
+    analysis: bool
+    executor: str
+    workers: int
+    articles: int
+    seconds: float
+    articles_per_s: float
+    per_document_s: float
+    global_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    load_before: float
+    load_after: float
+    bcubed_f1: float
+
+
+def run_batch(
+    files: list[Path], labels: dict[str, str], input_name: str, analysis: bool,
+    executor: str, workers: int,
+) -> Row:
+    with tempfile.TemporaryDirectory(prefix="storyline-bench-") as tmp:
+        store = open_store(str(Path(tmp) / "bench.db"))
+        load_before = os.getloadavg()[0]
+        job = BatchJob(
+            store, Settings.from_env(), executor=executor,  # type: ignore[arg-type]
+            workers=workers, analyse=analysis,
+        )
+        with TreeMonitor() as monitor:
+            started = time.perf_counter()
+            result = job.run([str(f) for f in files])
+            seconds = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
+        assigned = {a.url: s.id for s in store.iter_stories() for a in s.articles}
+        store.close()
+    urls = [u for u in labels if u in assigned]
+    row = Row(
+        input_name, analysis, executor, workers, result.documents, round(seconds, 2),
+        round(result.documents / seconds, 2), round(result.per_document_seconds, 2),
+        round(result.global_seconds, 2), round(monitor.cpu_seconds, 1),
+        round(monitor.peak_rss / 2**20), round(load_before, 2), round(load_after, 2),
+        round(bcubed_f1([labels[u] for u in urls], [assigned[u] for u in urls]), 3),
+    )
+    print(json.dumps(asdict(row)), flush=True)
+    return row
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of this process, load average before)."""
+    load = os.getloadavg()[0]
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - cpu0, load
+
+
+def extraction_alternative(warc: Path, limit: int) -> dict[str, object]:
+    """newspaper4k against Storyline's extraction on the same HTML pages, one process."""
+    from storyline.extract import extract
+    from storyline.pipeline import load_registry
+    from storyline.records import RawDocument
+    from storyline.sources import read_inputs
+
+    docs = [d for d in read_inputs([str(warc)], Settings.from_env()) if isinstance(d, RawDocument)]
+    docs = docs[:limit]
+    registry = load_registry(())
+    ours_wall, ours_cpu, ours_load = timed(lambda: [extract(d, registry) for d in docs])
+    out: dict[str, object] = {
+        "pages": len(docs),
+        "storyline_extract_per_s": round(len(docs) / ours_wall, 1),
+        "storyline_cpu_s": round(ours_cpu, 2),
+        "storyline_load": round(ours_load, 2),
+    }
+    try:
+        from newspaper import Article as NPArticle
+    except ImportError:
+        out["newspaper4k"] = "not installed"
+        return out
+
+    def newspaper_all() -> None:
+        for d in docs:
+            a = NPArticle(d.url or "https://example.org/")
+            a.download(input_html=d.content)
+            a.parse()
+
+    wall, cpu, load = timed(newspaper_all)
+    out.update(
+        newspaper4k_per_s=round(len(docs) / wall, 1), newspaper4k_cpu_s=round(cpu, 2),
+        newspaper4k_load=round(load, 2),
+    )
+    return out
+
+
+def grouping_alternative(jsonl: Path, labels: dict[str, str]) -> dict[str, object]:
+    """BERTopic-style embed + HDBSCAN over the whole corpus at once (not online)."""
+    import numpy as np
+    from sklearn.cluster import HDBSCAN
+
+    from storyline.link.embed import load_embedder
+
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    texts = [r["title"] + "\n" + r["text"][:400] for r in rows]
+    gold = [labels[r["url"]] for r in rows]
+    out: dict[str, object] = {"articles": len(rows)}
+    try:
+        embedder = load_embedder("minilm-l6-v2-int8")
+    except Exception as exc:
+        out["hdbscan"] = f"embedder unavailable: {exc}"
+        return out
+    holder: dict[str, np.ndarray] = {}
+    embed_wall, embed_cpu, load = timed(
+        lambda: holder.__setitem__("x", np.asarray(embedder.embed(texts)))
+    )
+    cluster_wall, cluster_cpu, _ = timed(
+        lambda: holder.__setitem__(
+            "labels", HDBSCAN(min_cluster_size=2, metric="euclidean").fit_predict(holder["x"])
+        )
+    )
+    predicted = [
+        f"c{c}" if c >= 0 else f"noise{i}" for i, c in enumerate(holder["labels"].tolist())
+    ]
+    total = embed_wall + cluster_wall
+    out.update(
+        embed_s=round(embed_wall, 2), hdbscan_s=round(cluster_wall, 2),
+        articles_per_s=round(len(rows) / total, 1), cpu_s=round(embed_cpu + cluster_cpu, 1),
+        load=round(load, 2), bcubed_f1=round(bcubed_f1(gold, predicted), 3),
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fast-size", type=int, default=600, help="articles, no analysis")
+    parser.add_argument("--full-size", type=int, default=120, help="articles, with analysis")
+    parser.add_argument("--skip", nargs="*", default=[], help="ray, alternatives")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    root = Path(tempfile.mkdtemp(prefix="storyline-throughput-"))
+    corpora: dict[tuple[str, int], tuple[list[Path], dict[str, str]]] = {}
+    for size in sorted({args.fast_size, args.full_size}):
+        for fmt in ("jsonl", "warc"):
+            summary = write_corpus(root / f"{fmt}-{size}", size, fmt, seed=0)  # type: ignore[arg-type]
+            corpora[(fmt, size)] = (summary.files, read_labels(summary.labels))
+    print(f"corpora in {root}; cpu count {os.cpu_count()}", file=sys.stderr)
+
+    configs = [("local", 1), ("process", 2)]
+    if "ray" not in args.skip:
+        configs += [("ray", 1), ("ray", 2)]
+    rows: list[Row] = []
+    for analysis, size in ((False, args.fast_size), (True, args.full_size)):
+        for fmt, name in (("jsonl", "clean text"), ("warc", "HTML")):
+            files, labels = corpora[(fmt, size)]
+            for executor, workers in configs:
+                rows.append(run_batch(files, labels, name, analysis, executor, workers))
+
+    alternatives: dict[str, object] = {}
+    if "alternatives" not in args.skip:
+        warc_files, _ = corpora[("warc", args.fast_size)]
+        alternatives["extraction"] = extraction_alternative(warc_files[0], args.fast_size)
+        print(json.dumps(alternatives["extraction"]), flush=True)
+        jsonl_files, labels = corpora[("jsonl", args.fast_size)]
+        alternatives["grouping"] = grouping_alternative(jsonl_files[0], labels)
+        print(json.dumps(alternatives["grouping"]), flush=True)
+
+    print("\n| input | analysis | executor | workers | articles | articles/s | per-doc s "
+          "| global s | CPU s | peak RSS MB | load before→after | BCubed F1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r.input} | {'yes' if r.analysis else 'no'} | {r.executor} | {r.workers} "
+              f"| {r.articles} | {r.articles_per_s} | {r.per_document_s} | {r.global_s} "
+              f"| {r.cpu_s} | {r.peak_rss_mb} | {r.load_before}→{r.load_after} | {r.bcubed_f1} |")
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"rows": [asdict(r) for r in rows], "alternatives": alternatives}, indent=2
+        ))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
