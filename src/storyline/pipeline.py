@@ -170,14 +170,7 @@ class Pipeline:
         """The outcome for a document stored before (or earlier in this run), else None."""
         doc_id = ids.article_id(raw.url, raw.content)
         if doc_id in seen_now or self.store.has_article(doc_id):
-            return IngestOutcome(
-                raw.source,
-                "duplicate",
-                article_id=doc_id,
-                duplicate_of=doc_id,
-                story_id=self.store.article_story_id(doc_id),
-                reason="already stored",
-            )
+            return self._stored_outcome(raw, doc_id)
         seen_now.add(doc_id)
         return None
 
@@ -204,7 +197,10 @@ class Pipeline:
 
     def _store_article(self, raw: RawDocument, processed: ProcessedDocument) -> IngestOutcome:
         try:
-            article, analyses = self._reclean_with_outlet_memory(raw, processed)
+            try:
+                article, analyses = self._reclean_with_outlet_memory(raw, processed)
+            except ExtractionError as exc:  # nothing but the outlet's repeated lines
+                return self._failed(Failure(raw.source, "extract", str(exc)))
             duplicate_of = self._exact_duplicate(article)
             if duplicate_of is not None:
                 return self._store_duplicate(
@@ -239,6 +235,8 @@ class Pipeline:
             else:
                 decision = self.linker.decide(features, candidates)
             with self.store.transaction():
+                if self.store.has_article(article.id):
+                    return self._stored_outcome(raw, article.id)
                 story_id = decision.story_id
                 if story_id is None:
                     story_id = ids.story_id(article.id)
@@ -268,6 +266,8 @@ class Pipeline:
         """Keep the copy for provenance, outside every story, so it is never counted."""
         article = replace(article, duplicate_of=original)
         with self.store.transaction():
+            if self.store.has_article(article.id):
+                return self._stored_outcome(raw, article.id)
             self.store.add_article(article, None)
         return IngestOutcome(
             raw.source,
@@ -277,6 +277,17 @@ class Pipeline:
             story_id=self.store.article_story_id(original),
             title=article.title,
             reason=reason,
+        )
+
+    def _stored_outcome(self, raw: RawDocument, article_id: str) -> IngestOutcome:
+        """This document is in the store (ingested before, or meanwhile by another process)."""
+        return IngestOutcome(
+            raw.source,
+            "duplicate",
+            article_id=article_id,
+            duplicate_of=article_id,
+            story_id=self.store.article_story_id(article_id),
+            reason="already stored",
         )
 
     def _store_passages(self, article: Article, partners: list[Article]) -> None:

@@ -38,7 +38,14 @@ def plain_text(markup: str) -> str:
 def parse_feed(data: bytes) -> Any:
     """feedparser's result; ReadError when the bytes hold no feed at all."""
     # Bytes, never a string: given a string that looks like a URL, feedparser fetches it.
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
+    try:
+        parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
+    except (ValueError, LookupError) as err:  # UnicodeDecodeError is a ValueError
+        # feedparser decodes the XML declaration's encoding name itself and lets a
+        # malformed one escape (found by fuzzing): that is a broken feed, not a crash.
+        raise ReadError(
+            f"not a valid RSS/Atom feed: unreadable encoding declaration ({err})"
+        ) from None
     if not parsed.entries:
         if parsed.bozo and not parsed.get("version"):
             raise ReadError(f"not a valid RSS/Atom feed: {parsed.get('bozo_exception')}")

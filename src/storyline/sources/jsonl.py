@@ -159,7 +159,8 @@ def _json_type(value: Any) -> str:
 
 
 def _json_error(err: json.JSONDecodeError) -> str:
-    return f"invalid JSON at column {err.colno}: {err.msg}"
+    # json ends some messages in " at" (it appends the position): "Unterminated string starting at".
+    return f"invalid JSON at column {err.colno}: {err.msg.removesuffix(' at')}"
 
 
 def _line_text(raw: bytes) -> str:
@@ -196,7 +197,9 @@ def read_jsonl(
         if not raw.strip():
             continue
         try:
-            record = json.loads(_line_text(raw))
+            # Without its line ending: a line cut short then reads "Unterminated string",
+            # not "Invalid control character" (the newline inside the open string).
+            record = json.loads(_line_text(raw.rstrip(b"\r\n")))
             yield record_to_document(record, item_source)
         except json.JSONDecodeError as err:
             yield Failure(item_source, "read", _json_error(err))
