@@ -151,7 +151,7 @@ def show(
             data = story_to_dict(found, sl.story_analyses(found))
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         else:
-            console.print(story_report(found, full=full))
+            console.print(story_report(found, full=full, view=sl.story_json(found.id)))
 
 
 @app.command()
@@ -215,7 +215,7 @@ def demo(
             for row in sl.stories():
                 found = sl.story(row.id)
                 if found is not None:
-                    console.print(story_report(found, full=full))
+                    console.print(story_report(found, full=full, view=sl.story_json(found.id)))
     finally:
         if tmp is not None:
             tmp.cleanup()
