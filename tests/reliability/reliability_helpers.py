@@ -321,3 +321,10 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> Path:
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
     )
     return path
+
+
+# How much the final story partition may change with the order in which the same articles
+# arrive (share of article pairs whose same-story grouping changes; measured in
+# docs/reliability.md). A restart after a crash counts as such a change: the linker's
+# word-rarity statistics are rebuilt from the stories around each article, not replayed.
+ARRIVAL_ORDER_BOUND = 0.10

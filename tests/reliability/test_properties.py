@@ -23,7 +23,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_helpers import pair_disagreement, synthetic_corpus, table_dump
+from reliability_helpers import (
+    ARRIVAL_ORDER_BOUND,
+    pair_disagreement,
+    synthetic_corpus,
+    table_dump,
+)
 
 from storyline.eval import DataUnavailable
 from storyline.records import RawDocument
@@ -173,8 +178,8 @@ def test_reingest_through_the_cli_is_all_duplicates(tmp_path: Path) -> None:
 # Measured over 10 random orders (tests/reliability/measure_arrival_order.py, seed 7):
 # synthetic max 0.056, ECB+ (4 topics) max 0.062, NewsWCL50 max 0.057.  The bound
 # leaves headroom above those maxima (docs/reliability.md).
-SYNTHETIC_ORDER_BOUND = 0.10
-DATASET_ORDER_BOUND = 0.10
+SYNTHETIC_ORDER_BOUND = ARRIVAL_ORDER_BOUND
+DATASET_ORDER_BOUND = ARRIVAL_ORDER_BOUND
 ORDERS = 3
 
 
