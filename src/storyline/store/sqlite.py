@@ -557,20 +557,26 @@ class SQLiteStore(Store):
                 "ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
                 (limit, offset),
             ).fetchall()
-            outlets = self._outlets_by_story(c, [r["id"] for r in rows])
-            return [
-                StorySummary(
-                    id=r["id"],
-                    title=r["title"],
-                    first_seen=r["first_seen"],
-                    last_seen=r["last_seen"],
-                    article_count=r["article_count"],
-                    outlets=outlets.get(r["id"], []),
-                )
-                for r in rows
-            ]
+            return self._summaries(c, rows)
 
         return self._read(load)
+
+    def _summaries(
+        self, c: sqlite3.Connection, rows: Sequence[sqlite3.Row]
+    ) -> list[StorySummary]:
+        """Story-list rows (id, title, first_seen, last_seen, article_count) with outlets."""
+        outlets = self._outlets_by_story(c, [r["id"] for r in rows])
+        return [
+            StorySummary(
+                id=r["id"],
+                title=r["title"],
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                article_count=r["article_count"],
+                outlets=outlets.get(r["id"], []),
+            )
+            for r in rows
+        ]
 
     @staticmethod
     def _outlets_by_story(c: sqlite3.Connection, story_ids: list[str]) -> dict[str, list[str]]:
@@ -688,18 +694,7 @@ class SQLiteStore(Store):
                         rows = select(c, fts_expression(_fts_quoted(words, "AND")))
                         if not rows and len(words) > 1:
                             rows = select(c, fts_expression(_fts_quoted(words, "OR")))
-            outlets = self._outlets_by_story(c, [r["id"] for r in rows])
-            return [
-                StorySummary(
-                    id=r["id"],
-                    title=r["title"],
-                    first_seen=r["first_seen"],
-                    last_seen=r["last_seen"],
-                    article_count=r["article_count"],
-                    outlets=outlets.get(r["id"], []),
-                )
-                for r in rows
-            ]
+            return self._summaries(c, rows)
 
         if limit <= 0:
             return []
