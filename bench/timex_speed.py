@@ -1,14 +1,17 @@
 """Throughput of the temporal tagger on the TimeBank+AQUAINT and MEANTIME texts (one core).
 
-    .venv/bin/python bench/timex_speed.py [--passes 5]
+    .venv/bin/python bench/timex_speed.py [--passes 5] [--profile 20]
 
 Prints documents per second (best pass) over each data set; needs the
-evaluation data (see storyline.eval).
+evaluation data (see storyline.eval).  `--profile N` then runs one more pass
+under cProfile and prints the N functions with the most own time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import time
 
 from storyline.analyse.timex import tag_times
@@ -19,7 +22,9 @@ from storyline.eval.timex import load_documents
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
+    profiled: list[tuple[str, str | None]] = []
     for dataset in ("tbaq", "meantime"):
         try:
             documents = [(d.text, d.dct) for d in load_documents(dataset)]
@@ -42,6 +47,14 @@ def main() -> int:
             f"{len(documents) / best_wall:.0f} docs/s wall "
             f"(best of {args.passes})"
         )
+        profiled.extend(documents)
+    if args.profile and profiled:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for text, dct in profiled:
+            tag_times(text, dct)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
     return 0
 
 

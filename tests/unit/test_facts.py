@@ -282,3 +282,102 @@ def test_web_matrix_shows_each_outlets_version_of_a_conflict() -> None:
     [row] = fact_rows(story, ["Alpha", "Beta"]) or []
     assert row.cells == {"Alpha": "conflicting", "Beta": "conflicting"}
     assert "70,000" in row.detail["Beta"] and "100,000" in row.detail["Alpha"]
+
+
+# --------------------------------------------------------------------------- stored claims
+
+
+def test_claim_vectors_survive_int8_storage() -> None:
+    from storyline.compare.claims import decode_rows, encode_rows
+
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(6, 64)).astype(np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    back = decode_rows(encode_rows(m), 64)
+    assert back.shape == m.shape
+    assert np.abs(back @ back.T - m @ m.T).max() < 0.01
+    assert len(encode_rows(m)) < m.size * 2  # about a byte a dimension, base64
+    assert decode_rows("", 64).shape == (0, 64)
+    with pytest.raises(ValueError):
+        decode_rows(encode_rows(m), 60)
+
+
+def test_stored_claims_are_used_only_when_they_fit() -> None:
+    from storyline.compare.claims import claims_analysis, stored_claim_vectors
+
+    body = "Talks will open on 10 January. The minister said no deal is near."
+    data = claims_analysis(body, _bag_embed, "bag")
+    assert [body[s:e] for s, e in data["spans"]] == [body[s:e] for s, e in claim_spans(body)]
+    vectors = stored_claim_vectors(body, data, "bag")
+    assert set(vectors) == {body[s:e] for s, e in claim_spans(body)}
+    assert stored_claim_vectors(body, data, "other-model") == {}
+    assert stored_claim_vectors(body + " A new sentence was added.", data, "bag") == {}
+    assert stored_claim_vectors(body, {**data, "dim": 7}, "bag") == {}
+    assert stored_claim_vectors(body, {"error": "no model"}, "bag") == {}
+    assert stored_claim_vectors(body, None, "bag") == {}
+
+
+def test_embed_with_stored_computes_only_missing_texts() -> None:
+    from storyline.compare.claims import embed_with_stored
+
+    asked: list[list[str]] = []
+
+    def fallback(texts: list[str]) -> np.ndarray:
+        asked.append(list(texts))
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+    embed = embed_with_stored({"a": np.array([1.0, 0.0])}, fallback)
+    rows = embed(["a", "b", "b"])
+    assert asked == [["b"]]
+    assert rows.tolist() == [[1.0, 0.0], [1.0, 1.0], [1.0, 1.0]]
+    embed(["a"])
+    assert asked == [["b"]]  # everything stored: no model call
+
+
+def test_story_page_reads_claim_vectors_stored_at_ingest(
+    tmp_path: Path, sample_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storyline.compare as compare
+    from storyline.compare.claims import CLAIMS_KIND, article_claims
+    from storyline.interfaces.export import story_to_dict
+    from storyline.link.embed import EmbedderUnavailable, load_embedder
+    from storyline.service import Storyline
+
+    try:
+        load_embedder()
+    except EmbedderUnavailable as exc:
+        pytest.skip(str(exc))
+    sl = Storyline(str(tmp_path / "s.db"))
+    try:
+        sl.ingest([str(p) for p in sample_paths])
+        story = sl.story(sl.stories()[0].id)
+        assert story is not None
+        analyses = {k: dict(v) for k, v in sl.story_analyses(story).items()}
+    finally:
+        sl.close()
+    compare._EMBED_CACHE.clear()
+    read_time = story_to_dict(story, analyses)["facts"]
+    for article in story.articles:
+        analyses.setdefault(article.id, {})[CLAIMS_KIND] = article_claims(article.body)
+
+    def no_model(texts: Any) -> np.ndarray:
+        raise AssertionError(f"embedded at read time: {list(texts)[:2]}")
+
+    monkeypatch.setattr(compare, "cached_embed", no_model)
+    stored = story_to_dict(story, analyses)["facts"]
+    # Same groups and labels; the int8 vectors move cosines by < 0.01 at most.
+    assert [(g["status"], g["article_ids"], g["text"]) for g in stored] == [
+        (g["status"], g["article_ids"], g["text"]) for g in read_time
+    ]
+
+
+def test_alignment_bonus_joins_pairs_the_score_alone_would_not() -> None:
+    from storyline.compare.facts import align_claims
+
+    claims = [
+        _claim("Rebels seized the airport overnight.", article_id="a"),
+        _claim("The capital's air hub fell to insurgents.", article_id="b"),
+    ]
+    assert align_claims(claims, _bag_embed, 0.66) == [[0], [1]]
+    bonus = np.array([[0.0, 0.7], [0.7, 0.0]])
+    assert align_claims(claims, _bag_embed, 0.66, bonus=bonus) == [[0, 1]]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from storyline.eval import DataUnavailable
-from storyline.eval.timex import GoldDocument, GoldTimex, Predicted, main, run, score
+from storyline.eval.timex import (
+    GoldDocument,
+    GoldTimex,
+    Predicted,
+    main,
+    run,
+    run_by_part,
+    score,
+)
 
 
 def _report(dataset: str):
@@ -51,14 +59,26 @@ def test_tbaq_figures() -> None:
     # Figures reached on this development set, as a regression guard (see the report).
     assert ours.relaxed_prf[2] >= 0.94
     assert ours.strict_prf[2] >= 0.88
-    assert ours.value_prf[2] >= 0.805
+    assert ours.value_prf[2] >= 0.815
     assert ours.type_accuracy >= 0.96
+
+
+def test_tbaq_figures_by_part() -> None:
+    try:
+        parts = {r.dataset: r.by_name("storyline") for r in run_by_part("tbaq")}
+    except DataUnavailable as missing:
+        pytest.skip(str(missing))
+    assert set(parts) == {"tbaq/TimeBank", "tbaq/AQUAINT"}
+    assert parts["tbaq/TimeBank"].gold + parts["tbaq/AQUAINT"].gold == 1822
+    # Rules were tuned on TimeBank; AQUAINT shows how they carry over.
+    assert parts["tbaq/TimeBank"].value_prf[2] >= 0.83
+    assert parts["tbaq/AQUAINT"].value_prf[2] >= 0.775
 
 
 def test_meantime_figures() -> None:
     ours = _report("meantime").by_name("storyline")
     assert ours.relaxed_prf[2] >= 0.91
-    assert ours.value_prf[2] >= 0.815
+    assert ours.value_prf[2] >= 0.828
 
 
 def test_main_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:

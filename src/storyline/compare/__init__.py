@@ -15,7 +15,8 @@ import numpy as np
 
 from storyline.analyse.citations import PeopleAnalysis, story_people
 from storyline.analyse.events import Event
-from storyline.compare.facts import ArticleInput, compare_facts, facts_to_json
+from storyline.compare.claims import CLAIMS_KIND, embed_with_stored, stored_claim_vectors
+from storyline.compare.facts import ArticleInput, Embed, compare_facts, facts_to_json
 from storyline.compare.lineage import article_lineage
 from storyline.compare.summary import summarise
 from storyline.compare.timeline import TimelineEntry, build_timeline, timeline_to_json
@@ -34,8 +35,8 @@ def story_timeline(story: Story, analyses: StoryAnalyses) -> list[TimelineEntry]
 
 
 # Claim embeddings by text, so a story page served again costs no model call.
-# Per-article claim embeddings belong at ingest (an analysis kind "claims");
-# until then they are computed on first read and kept here.
+# Articles ingested with the "claims" analysis bring theirs (story_embed); the
+# others are computed on first read and kept here.
 _EMBED_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 _EMBED_CACHE_SIZE = 50_000
 
@@ -53,6 +54,18 @@ def cached_embed(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
     return np.stack([_EMBED_CACHE[t] for t in texts])
+
+
+def story_embed(inputs: Sequence[ArticleInput], analyses: StoryAnalyses) -> Embed:
+    """Claim embeddings: those stored at ingest ("claims" analysis), else computed now."""
+    from storyline.link.embed import DEFAULT_MODEL
+
+    stored: dict[str, np.ndarray] = {}
+    for a in inputs:
+        stored.update(
+            stored_claim_vectors(a.body, analyses.get(a.id, {}).get(CLAIMS_KIND), DEFAULT_MODEL)
+        )
+    return embed_with_stored(stored, cached_embed)
 
 
 def fact_inputs(story: Story, analyses: StoryAnalyses) -> list[ArticleInput]:
@@ -103,7 +116,7 @@ def compare_story(story: Story, analyses: StoryAnalyses) -> dict[str, Any]:
     inputs = fact_inputs(story, analyses)
     if inputs and with_people:
         # Only once the analyses are stored: claims need their dates and names.
-        groups = compare_facts(inputs, cached_embed)
+        groups = compare_facts(inputs, story_embed(inputs, analyses))
         fields["facts"] = facts_to_json(groups)
         fields["summary"] = summarise(groups, {a.id: len(a.body) for a in inputs})
     return fields

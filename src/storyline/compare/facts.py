@@ -439,6 +439,7 @@ def align_claims(
     embed: Embed,
     threshold: float = ALIGN_THRESHOLD,
     linkage: str = "per_article",
+    bonus: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Indices of `claims` grouped: claims of different articles stating the same thing.
 
@@ -446,6 +447,8 @@ def align_claims(
     a group never holds two claims of one article, so a claim joins the
     counterpart that fits it best; with "single" every pair above the threshold
     joins its groups (event-level grouping: all sentences about one event).
+    `bonus[i, j]`, when given, is added to the pair's score (agreement signals
+    the caller computed, e.g. of event-trigger lemmas).
     """
     if not claims:
         return []
@@ -459,6 +462,8 @@ def align_claims(
             if claims[i].article_id == claims[j].article_id:
                 continue
             score = pair_score(claims[i], claims[j], float(cosines[i, j]))
+            if bonus is not None:
+                score += float(bonus[i, j])
             if score >= threshold:
                 pairs.append((score, i, j))
     group_of = list(range(len(claims)))
@@ -505,26 +510,34 @@ def gazetteer() -> Gazetteer:
     countries = {code: c["name"].lower() for code, c in cache.get_countries().items()}
     states = {code: st["name"].lower() for code, st in cache.get_us_states().items()}
     kinds: dict[str, str] = {}
-    within: dict[str, set[str]] = {}
+    within: dict[str, frozenset[str]] = {}
+    # ~140k names, most in one country: the containing sets are shared, not copied
+    # per name (building this is the first story page's largest cost).
+    shared: dict[frozenset[str], frozenset[str]] = {}
     for city in sorted(cache.get_cities().values(), key=lambda c: -int(c["population"])):
         country = countries.get(city["countrycode"])
         if not country:
             continue
-        larger = {country}
+        larger = frozenset({country})
         if city["countrycode"] == "US" and city.get("admin1code") in states:
-            larger.add(states[city["admin1code"]])
+            larger = frozenset({country, states[city["admin1code"]]})
+        larger = shared.setdefault(larger, larger)
         aliases = [a for a in city.get("alternatenames") or [] if len(a) >= MIN_ALIAS_LENGTH]
         for name in [city["name"], *aliases]:
             if name and name.isascii():
                 key = name.lower()
                 kinds.setdefault(key, "city")
-                within.setdefault(key, set()).update(larger)
+                known = within.get(key)
+                if known is None:
+                    within[key] = larger
+                elif not larger <= known:
+                    within[key] = known | larger
     for name in states.values():
         kinds[name] = "state"
-        within.setdefault(name, set()).add(countries["US"])
+        within[name] = within.get(name, frozenset()) | {countries["US"]}
     for name in countries.values():
         kinds[name] = "country"
-    return Gazetteer(kinds, {k: frozenset(v) for k, v in within.items()})
+    return Gazetteer(kinds, within)
 
 
 def place_kind(name: str) -> str | None:

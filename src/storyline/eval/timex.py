@@ -10,7 +10,11 @@ Scores, as in the TempEval-3 scorer:
 - value P/R/F1: a relaxed match whose value equals the gold value counts as
   correct; precision divides by the system's expressions, recall by gold's.
 
-`python -m storyline.eval.timex [tbaq|meantime|all] [--no-peer] [--errors N]`
+`python -m storyline.eval.timex [tbaq|meantime|all] [--no-peer] [--errors N] [--by-part]`
+
+`--by-part` also scores each part of a data set on its own (TimeBank and
+AQUAINT for tbaq): the rules were developed on TimeBank, so AQUAINT and
+MEANTIME show how they carry over to text they were not tuned on.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "load_documents",
     "main",
     "run",
+    "run_by_part",
     "score",
 ]
 
@@ -60,6 +65,7 @@ class GoldDocument:
     text: str
     timexes: tuple[GoldTimex, ...]
     scored_until: int | None = None  # annotation covers text[:scored_until] only
+    part: str | None = None  # sub-corpus ("TimeBank", "AQUAINT") where the data set has parts
 
 
 @dataclass(slots=True)
@@ -147,7 +153,14 @@ def load_documents(dataset: str) -> list[GoldDocument]:
                 lines = raw["text"].split("\n")
                 scored_until = sum(len(line) + 1 for line in lines[: _ANNOTATED_LINES[dataset]])
             documents.append(
-                GoldDocument(str(raw["doc_id"]), raw.get("dct"), raw["text"], timexes, scored_until)
+                GoldDocument(
+                    str(raw["doc_id"]),
+                    raw.get("dct"),
+                    raw["text"],
+                    timexes,
+                    scored_until,
+                    raw.get("corpus"),
+                )
             )
     return documents
 
@@ -280,6 +293,19 @@ def run(dataset: str = "tbaq", peer: bool = True) -> TimexReport:
     return TimexReport(dataset, systems)
 
 
+def run_by_part(dataset: str = "tbaq") -> list[TimexReport]:
+    """Our tagger's scores on each part of a data set (e.g. TimeBank, AQUAINT) on its own."""
+    documents = load_documents(dataset)
+    parts = sorted({d.part for d in documents if d.part})
+    return [
+        TimexReport(
+            f"{dataset}/{part}",
+            [score("storyline", [d for d in documents if d.part == part], ours)],
+        )
+        for part in parts
+    ]
+
+
 def format_report(report: TimexReport) -> str:
     header = (
         f"{'system':<12} {'strict P/R/F1':>20} {'relaxed P/R/F1':>20} "
@@ -331,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="print the N most frequent errors of each category",
     )
+    parser.add_argument(
+        "--by-part", action="store_true", help="also score each part (TimeBank, AQUAINT) alone"
+    )
     args = parser.parse_args(argv)
     names = ["tbaq", "meantime"] if args.dataset == "all" else [args.dataset]
     shown = 0
@@ -341,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {name}: {missing}", file=sys.stderr)
             continue
         print(format_report(report))
+        if args.by_part:
+            for part in run_by_part(name):
+                print(format_report(part))
         if args.errors:
             print(format_errors(report.systems[0], args.errors))
         print()
