@@ -20,11 +20,24 @@ from storyline.config import Settings
 from storyline.executors import Executor, InProcessExecutor
 from storyline.extract import ExtractionError, extract, line_fingerprints
 from storyline.extract.outlets import OutletRegistry
-from storyline.link.dedup import minhash_signature
-from storyline.link.stories import LinkDecision, StoryLinker, default_linker
-from storyline.link.syndication import find_near_duplicate, passages_against
+from storyline.link.cluster import decode_vector
+from storyline.link.dedup import band_keys, lsh_params, minhash_signature
+from storyline.link.stories import (
+    LinkDecision,
+    StatefulLinker,
+    StoryLinker,
+    default_linker,
+    next_checkpoint,
+)
+from storyline.link.syndication import (
+    MAX_PASSAGE_PARTNERS,
+    PASSAGE_PARTNERS,
+    NearDuplicate,
+    nearest_copy,
+    passages_against,
+)
 from storyline.records import Article, Failure, IngestOutcome, IngestReport, RawDocument
-from storyline.store.base import Store, StoreError
+from storyline.store.base import Store, StoreError, StoryCandidate, window_bounds
 
 # A line seen in this many earlier articles of the same outlet is page furniture.
 BOILERPLATE_MIN_ARTICLES = 3
@@ -92,12 +105,172 @@ def _extract_or_pass(
     return entry, extract_job(entry)
 
 
+# Most candidate stories one decision compares (the store's default, most recent first).
+CANDIDATE_LIMIT = 500
+# Stories kept in memory beyond the linking window on each side (days); a window that
+# moves further loads the new stretch and drops what fell out.
+WINDOW_MARGIN_DAYS = 2.0
+
+
+def _memory_features(features: dict[str, Any]) -> dict[str, Any]:
+    # The MinHash is looked up through the store's band keys; not kept twice.
+    return {k: v for k, v in features.items() if k != "minhash"}
+
+
+class StoryWindow:
+    """The candidate stories of the articles being linked, held in memory between articles.
+
+    Loaded from the store the first time a date range is needed, then kept up
+    to date with every article this process stores, so one link decision costs
+    no store reads or JSON decoding of the stories around it.  A counter the
+    store keeps of every change to story membership (`link_state('changes')`)
+    tells, in one cheap read per article, that another process wrote: the
+    window is then dropped and reloaded.  Candidates are exactly what
+    `Store.candidate_stories` would return (same bounds, same limit, ties by id).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        window_days: float,
+        forget: Callable[[str], None] = lambda story_id: None,
+        limit: int = CANDIDATE_LIMIT,
+    ) -> None:
+        self.store = store
+        self.window_days = window_days
+        self.limit = limit
+        self._forget = forget
+        self.stories: dict[str, StoryCandidate] = {}
+        self.covered: tuple[str, str] | None = None  # every story overlapping it is loaded
+        self.known_changes: int | None = None
+
+    def clear(self) -> None:
+        for story_id in self.stories:
+            self._forget(story_id)
+        self.stories.clear()
+        self.covered = None
+
+    def sync(self) -> bool:
+        """Drop the window if the store changed behind it; True when another process wrote."""
+        changes = self.store.link_state("changes") or 0
+        if changes == self.known_changes:
+            return False
+        external = self.known_changes is not None or bool(self.stories)
+        self.clear()
+        self.known_changes = changes
+        return external
+
+    def cover(self, published: str | None) -> None:
+        """Hold every story active within the window around `published` (no-op if undated)."""
+        bounds = window_bounds(published, self.window_days)
+        if bounds is not None:
+            self._cover(published, *bounds)
+
+    def candidates(self, published: str | None) -> list[StoryCandidate]:
+        bounds = window_bounds(published, self.window_days)
+        if bounds is None:  # undated: the most recently updated stories, as the store orders them
+            recent = self.store.recent_stories(self.limit)
+            self._load([c for c in recent if c.id not in self.stories])
+            return [self.stories[c.id] for c in recent if c.id in self.stories]
+        low, high = bounds
+        self._cover(published, low, high)
+        chosen = [
+            c
+            for c in self.stories.values()
+            if c.last_seen is not None and c.first_seen is not None
+            and c.last_seen >= low and c.first_seen <= high
+        ]
+        chosen.sort(key=lambda c: (c.last_seen or "", c.id), reverse=True)
+        return chosen[: self.limit]
+
+    def _cover(self, published: str | None, low: str, high: str) -> None:
+        covered = self.covered
+        if covered is not None and covered[0] <= low and high <= covered[1]:
+            return
+        if covered is None or high < covered[0] or low > covered[1]:
+            self.clear()
+            self._load(self.store.stories_between(low, high))
+            self.covered = (low, high)
+        else:
+            found: list[StoryCandidate] = []
+            if low < covered[0]:
+                found += self.store.stories_between(low, covered[0])
+            if high > covered[1]:
+                found += self.store.stories_between(covered[1], high)
+            self._load([c for c in {c.id: c for c in found}.values() if c.id not in self.stories])
+            self.covered = (min(low, covered[0]), max(high, covered[1]))
+        # Keep memory flat: what lies beyond the margin on either side is dropped.
+        outer = window_bounds(published, self.window_days + WINDOW_MARGIN_DAYS)
+        if outer is not None and self.covered is not None:
+            keep = (max(self.covered[0], outer[0]), min(self.covered[1], outer[1]))
+            if keep != self.covered:
+                self.covered = keep
+                for story_id in [
+                    c.id for c in self.stories.values()
+                    if c.last_seen is None or c.first_seen is None
+                    or c.last_seen < keep[0] or c.first_seen > keep[1]
+                ]:
+                    del self.stories[story_id]
+                    self._forget(story_id)
+
+    def _load(self, stories: list[StoryCandidate]) -> None:
+        if not stories:
+            return
+        features = self.store.story_features([c.id for c in stories])
+        for c in stories:
+            c.features = [_memory_features(f) for f in features.get(c.id, [])]
+            self.stories[c.id] = c
+
+    def overlaps(self, story: StoryCandidate) -> bool:
+        covered = self.covered
+        return (
+            covered is not None and story.last_seen is not None and story.first_seen is not None
+            and story.last_seen >= covered[0] and story.first_seen <= covered[1]
+        )
+
+    def added(self, story: StoryCandidate, features: dict[str, Any]) -> None:
+        """An article this process stored in `story` (its stored row, read back after the write)."""
+        held = self.stories.get(story.id)
+        if held is not None:
+            held.features.append(_memory_features(features))
+            held.first_seen, held.last_seen = story.first_seen, story.last_seen
+            held.article_count, held.title = story.article_count, story.title
+        elif story.article_count <= 1:  # a story this article started
+            story.features = [_memory_features(features)]
+            self.stories[story.id] = story
+        elif self.overlaps(story):  # a story from outside the window grew into it
+            self._load([story])
+
+    def nearest_members(self, story_id: str, embedding: str | None, k: int) -> list[str]:
+        """Ids of the story's `k` articles closest to `embedding` (among its newest 50)."""
+        held = self.stories.get(story_id)
+        if held is None:  # a story from outside the window (a near-copy of an old article)
+            self._load(self.store.stories_by_id([story_id]))
+            held = self.stories.get(story_id)
+        members = (held.features if held is not None else [])[-MAX_PASSAGE_PARTNERS:]
+        ids = [f.get("article_id") for f in members]
+        if not members or embedding is None:
+            return [i for i in ids if i][-k:]
+        mine = decode_vector(embedding)
+        scored = []
+        for article_id, f in zip(ids, members, strict=True):
+            other = f.get("embedding")
+            if article_id and other:
+                vector = decode_vector(other)
+                if vector.shape == mine.shape:
+                    scored.append((-float(vector @ mine), article_id))
+        scored.sort()
+        return [article_id for _, article_id in scored[:k]]
+
+
 @dataclass
 class Pipeline:
     store: Store
     settings: Settings = field(default_factory=Settings.from_env)
     linker: StoryLinker = field(default_factory=default_linker)
     executor: Executor = field(default_factory=InProcessExecutor)
+    _window: StoryWindow | None = field(default=None, init=False, repr=False)
+    _stats_stale: bool = field(default=False, init=False, repr=False)
 
     def ingest(
         self,
@@ -140,6 +313,15 @@ class Pipeline:
             if on_outcome is not None:
                 on_outcome(outcome)
         return report
+
+    def warm_up(self) -> None:
+        """Load the global stage's memory now rather than with the first article.
+
+        Reads the linker's statistics (back-filling band keys and statistics of a
+        store written before they existed); the story window loads with the first
+        article's date.
+        """
+        self._link_window()
 
     # -- internals -----------------------------------------------------------
     def _outcomes(self, items: Iterable[RawDocument | Failure]) -> Iterator[IngestOutcome]:
@@ -217,8 +399,10 @@ class Pipeline:
                 signature = [int(v) for v in minhash_signature(article.body)]
             # Carried in the stored features so later articles can recognise a copy.
             features.update(article_id=article.id, outlet=article.outlet, minhash=signature)
-            candidates = self.store.candidate_stories(article.published, self.linker.window_days)
-            near = find_near_duplicate(signature, candidates)
+            window = self._link_window()
+            window.cover(article.published)
+            keys = band_keys(signature, *lsh_params())
+            near = nearest_copy(signature, self.store.band_key_matches(keys))
             if near is not None and near.outlet == article.outlet and article.outlet:
                 # The same outlet's text again (a re-publication, an edited headline).
                 return self._store_duplicate(
@@ -233,7 +417,8 @@ class Pipeline:
                     near.story_id, near.similarity, {"near_duplicate": near.similarity}
                 )
             else:
-                decision = self.linker.decide(features, candidates)
+                decision = self.linker.decide(features, window.candidates(article.published))
+            stateful = isinstance(self.linker, StatefulLinker)
             with self.store.transaction():
                 if self.store.has_article(article.id):
                     return self._stored_outcome(raw, article.id)
@@ -243,14 +428,26 @@ class Pipeline:
                     self.store.create_story(story_id, article.title, self.linker.similarity_method)
                     partners: list[Article] = []
                 else:
-                    story = self.store.get_story(story_id)
-                    partners = story.articles if story is not None else []
+                    partners = self._passage_partners(window, story_id, features, near)
+                    # A linker may find that the article bridges stories that report one
+                    # story (link/cluster.py `MergingDecision`): they move into its story.
+                    for other in getattr(decision, "merge_from", None) or ():
+                        self.store.merge_stories(
+                            other, story_id, f"article {article.id} links both stories"
+                        )
                 self.store.add_article(article, story_id, features)
                 for kind, data in analyses.items():
                     self.store.put_analysis(article.id, kind, data)
                 self._store_passages(article, partners)
                 if article.outlet:
                     self.store.add_boilerplate_lines(article.outlet, line_fingerprints(raw))
+                self.store.add_band_keys(article.id, signature, keys)
+                position = None
+                if stateful:
+                    position = self._store_link_terms(features)
+                stored = self.store.stories_by_id([story_id])
+                changes = self.store.link_state("changes")
+            self._after_commit(window, stored, features, changes, position)
             return IngestOutcome(
                 raw.source, "new", article_id=article.id, story_id=story_id, title=article.title
             )
@@ -259,6 +456,105 @@ class Pipeline:
             if not isinstance(exc, StoreError):
                 detail += " | " + traceback.format_exc(limit=2).splitlines()[-1]
             return self._failed(Failure(raw.source, "store", detail))
+
+    # -- the global stage's memory ----------------------------------------------
+    def _link_window(self) -> StoryWindow:
+        """The window, in step with the store (prepared once, checked once per article)."""
+        if self._window is None:
+            self._prepare_link_state()
+            self._window = StoryWindow(
+                self.store, self.linker.window_days, forget=self._forget_story
+            )
+        if self._window.sync():
+            self._stats_stale = True  # another process stored articles meanwhile
+        return self._window
+
+    def _forget_story(self, story_id: str) -> None:
+        if isinstance(self.linker, StatefulLinker):
+            self.linker.forget_story(story_id)
+
+    def _prepare_link_state(self) -> None:
+        """Back-fill band keys and statistics of a store made before they existed; load them."""
+        if self.store.link_state("ready") is None:
+            with self.store.transaction():
+                if self.store.link_state("ready") is None:
+                    self._backfill_link_state()
+        if isinstance(self.linker, StatefulLinker):
+            self.linker.restore_stats(self.store.load_link_terms())
+
+    def _backfill_link_state(self) -> None:
+        counts: dict[str, dict[str, int]] = {}
+        documents = 0
+        bands = lsh_params()
+        stateful = isinstance(self.linker, StatefulLinker)
+        for article_id, _, features in self.store.iter_link_features():
+            if features.get("minhash"):
+                signature = features["minhash"]
+                self.store.add_band_keys(article_id, signature, band_keys(signature, *bands))
+            if stateful and "embedding" in features:
+                documents += 1
+                for kind, terms in self.linker.term_updates(features).items():
+                    into = counts.setdefault(kind, {})
+                    for term, n in terms.items():
+                        into[term] = into.get(term, 0) + n
+        if documents:
+            self.store.add_link_terms(counts, documents)
+            self.store.checkpoint_link_terms()
+        self.store.set_link_state("ready", 1)
+
+    def _store_link_terms(self, features: dict[str, Any]) -> tuple[int, int]:
+        """Count the article in the stored statistics (inside its transaction)."""
+        assert isinstance(self.linker, StatefulLinker)
+        documents, checkpoint = self.store.add_link_terms(self.linker.term_updates(features))
+        if documents >= next_checkpoint(checkpoint):
+            checkpoint = self.store.checkpoint_link_terms()
+        return documents, checkpoint
+
+    def _after_commit(
+        self,
+        window: StoryWindow,
+        stored: list[StoryCandidate],
+        features: dict[str, Any],
+        changes: int | None,
+        position: tuple[int, int] | None,
+    ) -> None:
+        """Bring the in-memory window and statistics to what was just committed."""
+        expected = None if window.known_changes is None else window.known_changes + 1
+        if stored:
+            window.added(stored[0], features)
+        # One change is ours; any other means another process wrote meanwhile.
+        window.known_changes = changes if changes == expected else None
+        if position is None or not isinstance(self.linker, StatefulLinker):
+            return
+        before = self.linker.stats_position()
+        self.linker.observe(features)
+        mine = self.linker.stats_position()
+        took_checkpoint = mine[1] != before[1] or position[1] != before[1]
+        if mine[1] != position[1] or (self._stats_stale and took_checkpoint):
+            # Out of step at a checkpoint (another writer): read the statistics again.
+            self.linker.restore_stats(self.store.load_link_terms())
+            for story_id in window.stories:
+                self.linker.forget_story(story_id)
+            self._stats_stale = False
+        elif mine != position:
+            self._stats_stale = True
+
+    def _passage_partners(
+        self,
+        window: StoryWindow,
+        story_id: str,
+        features: dict[str, Any],
+        near: NearDuplicate | None,
+    ) -> list[Article]:
+        """The near-copy and the story's members closest to the article: who shares passages."""
+        chosen = [near.article_id] if near is not None else []
+        for article_id in window.nearest_members(
+            story_id, features.get("embedding"), PASSAGE_PARTNERS
+        ):
+            if article_id not in chosen and len(chosen) < PASSAGE_PARTNERS:
+                chosen.append(article_id)
+        partners = [self.store.get_article(article_id) for article_id in chosen]
+        return [p for p in partners if p is not None]
 
     def _store_duplicate(
         self, raw: RawDocument, article: Article, original: str, reason: str

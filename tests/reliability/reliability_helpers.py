@@ -325,6 +325,7 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> Path:
 
 # How much the final story partition may change with the order in which the same articles
 # arrive (share of article pairs whose same-story grouping changes; measured in
-# docs/reliability.md). A restart after a crash counts as such a change: the linker's
-# word-rarity statistics are rebuilt from the stories around each article, not replayed.
+# docs/reliability.md). A restart after a crash is not such a change: the linker's
+# word-rarity statistics are stored with every article and restored, so the crash test
+# asserts the very same stories.
 ARRIVAL_ORDER_BOUND = 0.10

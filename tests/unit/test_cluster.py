@@ -11,12 +11,14 @@ import numpy as np
 from storyline.link.cluster import (
     FEATURE_NAMES,
     InMemoryStories,
+    MergingDecision,
     OnlineClusterer,
     article_features,
     decode_vector,
     encode_vector,
     fit_logistic,
     gold_training_pairs,
+    person_names,
 )
 from storyline.link.features import entity_names, shingle_sample
 from storyline.store.base import StoryCandidate
@@ -160,3 +162,96 @@ def test_stories_from_another_embedding_model_are_not_compared() -> None:
     )
     decision = clusterer.decide(_features(*QUAKE[1]), [story])
     assert decision.story_id is None and decision.scores == {}
+
+
+QUAKE_LATER = (
+    "Norcia earthquake: survivors pulled from rubble",
+    "Rescuers pulled two survivors from the rubble in Norcia, a day after the "
+    "magnitude 6.1 earthquake hit Umbria on Sunday.",
+)
+
+
+def _story(story_id: str, features: list[dict]) -> StoryCandidate:
+    return StoryCandidate(
+        id=story_id,
+        title="",
+        first_seen=None,
+        last_seen=None,
+        article_count=len(features),
+        features=features,
+    )
+
+
+def test_an_article_bridging_two_stories_of_one_event_merges_them_into_the_larger() -> None:
+    # The same event split into two stories earlier; the bank story is unrelated.
+    split = {
+        "q1": [_features(*QUAKE[0])],
+        "q2": [_features(*QUAKE[1]), _features(QUAKE[1][0], QUAKE[1][1] + " More later.")],
+        "bank": [_features(*BANK[0])],
+    }
+    article = _features(*QUAKE_LATER)
+    candidates = [_story(k, v) for k, v in split.items()]
+
+    def decide(merge_threshold: float) -> object:
+        clusterer = OnlineClusterer(merge_threshold=merge_threshold)
+        for features in [f for v in split.values() for f in v]:
+            clusterer.observe(features)
+        return clusterer.decide(article, candidates)
+
+    merging = decide(0.0)
+    assert isinstance(merging, MergingDecision)
+    assert merging.story_id == "q2" and merging.merge_from == ["q1"]  # the larger survives
+    plain = decide(1.01)  # above 1: never merge
+    assert not isinstance(plain, MergingDecision) and plain.story_id in {"q1", "q2"}
+
+
+def test_driver_applies_merges_and_redirects_the_merged_away_id() -> None:
+    driver = InMemoryStories(OnlineClusterer(merge_threshold=0.0))
+    driver.restore("q1", _features(*QUAKE[0]))
+    driver.restore("q2", _features(*QUAKE[1]))
+    driver.restore("q2", _features(QUAKE[1][0], QUAKE[1][1] + " More later."))
+    decision = driver.add(_features(*QUAKE_LATER))
+    assert decision.story_id == "q2"
+    assert set(driver.stories) == {"q2"} and driver.stories["q2"].article_count == 4
+    assert driver.resolve("q1") == "q2" and driver.resolve("q2") == "q2"
+
+
+def _vector(clusterer: OnlineClusterer, first: dict, second: dict) -> dict[str, float]:
+    return dict(zip(FEATURE_NAMES, clusterer.pair_features(first, second), strict=True))
+
+
+def test_people_and_numbers_in_the_lead_tell_look_alike_events_apart() -> None:
+    def injury(player: str, number: str, people: bool = True) -> dict:
+        title = f"Saints place {player} on injured reserve"
+        body = f"The Saints placed running back {player} on injured reserve, number {number}."
+        return article_features(
+            title, body, None, "en", EMBEDDER, people=[player] if people else None
+        )
+
+    clusterer = OnlineClusterer()
+    other_player = _vector(clusterer, injury("Reggie Bush", "25"), injury("Pierre Thomas", "23"))
+    same_player = _vector(clusterer, injury("Reggie Bush", "25"), injury("Mr. Bush", "25"))
+    untagged = _vector(
+        clusterer, injury("Reggie Bush", "25", False), injury("Pierre Thomas", "25", False)
+    )
+    assert other_player["people_conflict"] == 1.0 and other_player["numbers_conflict"] == 1.0
+    assert same_player["people_conflict"] == 0.0 and same_player["numbers_conflict"] == 0.0
+    # Without an entity tagger the feature is silent rather than a conflict.
+    assert untagged["people_conflict"] == 0.0
+
+
+def test_person_names_are_read_from_the_entity_analysis() -> None:
+    analyses = {
+        "people": {
+            "entities": [
+                {"text": "Tara Reid", "start": 0, "end": 9, "label": "PERSON", "canonical": "x"},
+                {"text": "Malibu", "start": 20, "end": 26, "label": "GPE", "canonical": "y"},
+            ]
+        }
+    }
+    assert person_names(analyses) == ["Tara Reid"]
+    assert person_names({}) == []
+    features = article_features(
+        "Tara Reid enters rehab", "Reid checked in.", None, "en", EMBEDDER, people=["Tara Reid"]
+    )
+    assert features["people"] == ["reid"] and features["lead_people"] == ["reid"]

@@ -90,3 +90,183 @@ def test_embedding_linker_ignores_features_of_another_method() -> None:
     old = dict(TermLinker().features(QUAKE_A), article_id="a")
     quake_b = dict(linker.features(QUAKE_B), article_id="b")
     assert linker.decide(quake_b, [_candidate("old", old)]).story_id is None
+
+
+# -- the linker's statistics and window in the store (restarts, other writers) -----------
+import random  # noqa: E402
+import sqlite3  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from storyline.config import Settings  # noqa: E402
+from storyline.link.features import TermStats  # noqa: E402
+from storyline.link.stories import CheckpointStats, next_checkpoint  # noqa: E402
+from storyline.pipeline import Pipeline  # noqa: E402
+from storyline.records import RawDocument  # noqa: E402
+from storyline.store import open_store  # noqa: E402
+from storyline.store.base import Store  # noqa: E402
+
+_EVENTS = [
+    ("Harbourg", "bridge collapse", "Marta Kessel", "ferries", "the transport ministry"),
+    ("Velmora", "flood", "Joren Abbas", "levees", "the civil protection agency"),
+    ("Ostravik", "dock strike", "Lena Duarte", "wages", "the port union"),
+    ("Calderon", "wildfire", "Ibrahim Soto", "hectares", "the forestry service"),
+    ("Nyberg", "election recount", "Petra Lindqvist", "ballots", "the electoral commission"),
+]
+
+
+def _report(event: int, n: int, rng: random.Random) -> RawDocument:
+    place, topic, person, thing, body = _EVENTS[event]
+    a, b = rng.randrange(12, 900), rng.randrange(2, 60)
+    sentences = [
+        f"{person} of {body} said the {topic} in {place} had affected {a} people.",
+        f"The {topic} in {place} is the largest in the region for {b} years, {body} said.",
+        f'"We are working around the clock," {person} told reporters in {place}.',
+        f"By evening {a} residents had gathered in {place} to ask about the {thing}.",
+        f"Critics accused {person} of reacting {b} hours too late to the {topic}.",
+        f"Insurers put the cost of the {topic} in {place} at {a} million euros.",
+    ]
+    text = "\n\n".join(rng.sample(sentences, 4))
+    return RawDocument(
+        f"report-{n}", text, "text", url=f"https://news{n % 7}.example.org/{n}",
+        title=f"{place} {topic}: {person} speaks ({n})",
+        published=f"2024-03-{1 + event * 3 + rng.randrange(3):02d}T{rng.randrange(24):02d}:00:00",
+        outlet=f"Outlet {n % 9}", language="en",
+    )
+
+
+def _reports(count: int) -> list[RawDocument]:
+    rng = random.Random(7)
+    return [_report(i % len(_EVENTS), i, rng) for i in range(count)]
+
+
+def _partition(store: Store) -> set[frozenset[str]]:
+    return {frozenset(a.id for a in s.articles) for s in store.iter_stories()}
+
+
+def test_checkpoints_follow_every_document_then_every_twentieth() -> None:
+    assert [next_checkpoint(n) for n in range(5)] == [1, 2, 3, 4, 5]
+    for n in (100, 1_000, 123_456, 10**6):
+        assert n < next_checkpoint(n) <= n * 1.05
+
+
+def test_checkpoint_stats_idf_comes_from_the_checkpoint_and_restores_exactly() -> None:
+    stats = CheckpointStats()
+    rng = random.Random(1)
+    words = [f"w{i}" for i in range(40)]
+    for _ in range(30):
+        stats.observe(rng.sample(words, 8))
+    stats.observe(["w1", "w2"])
+    assert stats.documents == stats.live_documents == 31  # every document while small
+    for _ in range(100):
+        stats.observe(rng.sample(words, 8))
+    assert stats.documents == 127 and stats.live_documents == 131  # ..., 121, 127, 133
+    plain = TermStats()
+    rng = random.Random(1)
+    for _ in range(30):
+        plain.observe(rng.sample(words, 8))
+    plain.observe(["w1", "w2"])
+    for _ in range(96):
+        plain.observe(rng.sample(words, 8))
+    assert stats.idf("w3") == pytest.approx(plain.idf("w3"))
+    df = {t: (stats.doc_freq.get(t, 0) + stats.pending.get(t, 0), stats.doc_freq.get(t, 0))
+          for t in set(stats.doc_freq) | set(stats.pending)}
+    again = CheckpointStats.restored(stats.live_documents, stats.documents, df)
+    for word in [*words, "unseen"]:
+        assert again.idf(word) == stats.idf(word)
+    for _ in range(10):
+        terms = rng.sample(words, 8)
+        stats.observe(terms)
+        again.observe(terms)
+    assert (again.documents, again.live_documents) == (stats.documents, stats.live_documents)
+    assert all(again.idf(w) == stats.idf(w) for w in words)
+
+
+def test_a_restarted_pipeline_makes_the_same_stories(tmp_path: Path) -> None:
+    docs = _reports(45)
+    settings = Settings.from_env()
+    whole = open_store(str(tmp_path / "whole.db"))
+    try:
+        report = Pipeline(whole, settings).ingest(docs)
+        assert report.count("failed") == 0
+        expected = _partition(whole)
+    finally:
+        whole.close()
+    assert 1 < len(expected) < 45
+    path = str(tmp_path / "restarted.db")
+    for part in (docs[:9], docs[9:20], docs[20:33], docs[33:]):  # a fresh process each time
+        store = open_store(path)
+        try:
+            assert Pipeline(store, settings).ingest(part).count("failed") == 0
+        finally:
+            store.close()
+    store = open_store(path)
+    try:
+        assert _partition(store) == expected
+        stats = store.load_link_terms()
+        assert stats.documents == sum(len(s) for s in expected)
+        assert stats.checkpoint_documents == 44  # every document to 40, then 42, 44, 46
+    finally:
+        store.close()
+
+
+def test_two_pipelines_on_one_store_see_each_others_stories(tmp_path: Path) -> None:
+    docs = _reports(20)
+    settings = Settings.from_env()
+    first, second = open_store(str(tmp_path / "s.db")), open_store(str(tmp_path / "s.db"))
+    try:
+        pipelines = [Pipeline(first, settings), Pipeline(second, settings)]
+        for n, doc in enumerate(docs):  # alternate writers, as two ingest processes would
+            assert pipelines[n % 2].ingest([doc]).count("failed") == 0
+        partition = _partition(first)
+    finally:
+        first.close()
+        second.close()
+    # Reports of one event from both writers end up together, not one story per writer.
+    for group in partition:
+        if len(group) > 1:
+            break
+    else:
+        pytest.fail("no story joined articles")
+    assert len(partition) <= len(docs) // 2
+
+
+def test_near_copies_are_found_through_band_keys_also_in_an_old_store(tmp_path: Path) -> None:
+    settings = Settings.from_env()
+    original = _reports(1)[0]
+    copy = RawDocument(
+        "copy", original.content.replace("people", "residents", 1), "text",
+        url="https://other.example.org/copy", title=original.title + " (update)",
+        published=original.published, outlet="Another Outlet", language="en",
+    )
+    same_outlet = RawDocument(
+        "again", original.content + "\n\nThis report was updated.", "text",
+        url="https://news0.example.org/again", title=original.title,
+        published=original.published, outlet=original.outlet, language="en",
+    )
+    path = tmp_path / "old.db"
+    store = open_store(str(path))
+    try:
+        first = Pipeline(store, settings).ingest([original]).outcomes[0]
+    finally:
+        store.close()
+    # A store written before band keys existed: no keys, not marked ready.
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM lsh_bands")
+    conn.execute("DELETE FROM link_terms")
+    conn.execute("DELETE FROM link_state WHERE name IN ('ready', 'documents')")
+    conn.commit()
+    conn.close()
+    store = open_store(str(path))
+    try:
+        outcomes = Pipeline(store, settings).ingest([copy, same_outlet]).outcomes
+        assert outcomes[0].status == "new" and outcomes[0].story_id == first.story_id
+        assert outcomes[1].status == "duplicate"
+        assert outcomes[1].duplicate_of == first.article_id
+        assert store.link_state("ready") == 1
+        assert store.load_link_terms().documents == 2  # back-filled, then the copy
+        passages = store.get_analysis(outcomes[0].article_id or "", "shared_passages")
+        assert passages and passages[0]["with_article_id"] == first.article_id
+    finally:
+        store.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -352,7 +351,7 @@ def test_mentions_on_a_long_text_are_ordered_and_disjoint(registry: OutletRegist
     text = " ".join((words * (5000 // len(words) + 1))[:5000])
     found = registry.mentions(text)
     assert len(found) > 10
-    for before, after in zip(found, found[1:], strict=False):
+    for before, after in itertools.pairwise(found):
         assert before.end <= after.start
     assert all(text[m.start : m.end] == m.surface for m in found)
 

@@ -363,3 +363,129 @@ def test_coarse_pos_matches_the_attribute_ruler(nlp):
     assert "storyline_coarse_pos" not in reference.pipe_names
     ours, theirs = nlp(text), reference(text)
     assert [t.pos_ for t in ours] == [t.pos_ for t in theirs]
+
+
+# ---------------------------------------------------------- general fixes (PolNeAR error analysis)
+
+
+def test_nearest_subject_wins_over_a_timestamp_line(nlp):
+    text = "Live updates\n\n12:15 p.m.\n\nDonald Trump says political correctness has run amok."
+    quote = find(analyse(nlp, text), "political correctness")
+    assert quote.speaker_mention == "Donald Trump"
+
+
+def test_source_stops_before_a_set_off_participle(nlp):
+    text = "Trump, speaking to a veterans group in Virginia, said the plan was dead."
+    quote = find(analyse(nlp, text), "the plan was dead")
+    assert quote.speaker_mention == "Trump"
+
+
+def test_source_starts_after_a_dateline_dash(nlp):
+    text = "NEW YORK (AFP) - Vice President Joe Biden said the talks would resume on Monday."
+    quote = find(analyse(nlp, text), "the talks would resume")
+    assert quote.speaker_mention == "Vice President Joe Biden"
+    assert quote.speaker == "Joe Biden"
+
+
+def test_cue_forms_double_the_final_consonant():
+    from storyline.analyse.quotes import CUE_LEMMAS
+
+    assert CUE_LEMMAS["referring"] == "refer"
+    assert CUE_LEMMAS["planned"] == "plan"
+    assert CUE_LEMMAS["agreeing"] == "agree"
+    assert CUE_LEMMAS["sought"] == "seek"
+    assert "refering" not in CUE_LEMMAS
+
+
+def test_referring_to_is_a_cue(nlp):
+    quotes = analyse(nlp, "The senator was referring to the budget plan of the governor.")
+    quote = find(quotes, "the budget plan")
+    assert quote.cue is not None and quote.cue.endswith("referring to")
+
+
+def test_mined_stance_verb_takes_its_object(nlp):
+    quotes = analyse(nlp, "Governor Ann Lee denounced the court ruling as a betrayal of voters.")
+    quote = find(quotes, "the court ruling")
+    assert quote.cue == "denounced" and quote.speaker == "Ann Lee"
+
+
+def test_reportedly_marks_an_unsourced_clause(nlp):
+    quotes = analyse(nlp, "The company is reportedly planning to cut 500 jobs in Ohio.")
+    quote = find(quotes, "planning to cut 500 jobs")
+    assert quote.cue == "reportedly" and quote.speaker is None
+    assert quote.text.startswith("The company")
+
+
+def test_seemed_with_an_adjective_after_a_headline_line(nlp):
+    text = "Market report\n\nThe investors seemed unperturbed by the news."
+    quote = find(analyse(nlp, text), "unperturbed")
+    assert quote.cue == "seemed" and quote.text.startswith("The investors")
+
+
+def test_agentless_passive_of_thinking_is_a_judgement(nlp):
+    quotes = analyse(nlp, "The senator is widely seen as the favourite to win the primary.")
+    quote = find(quotes, "the favourite")
+    assert quote.cue == "seen" and quote.speaker is None
+
+
+def test_speaker_inherited_through_by_saying(nlp):
+    quotes = analyse(nlp, "The mayor responded by saying that the budget was balanced.")
+    quote = find(quotes, "the budget was balanced")
+    assert quote.speaker_mention == "The mayor"
+
+
+# ------------------------------------------------------------------ selective parsing
+
+
+def test_rough_sentences_split_at_end_marks_and_line_breaks(nlp):
+    from storyline.analyse.nlp import rough_sentences
+
+    doc = nlp.make_doc('Mr. Lee left. "We won," she said!\n\nNext part')
+    spans = [doc[s:e].text for s, e in rough_sentences(doc)]
+    assert spans == ["Mr. Lee left.", '"We won," she said!', "\n\n", "Next part"]
+
+
+def test_may_hold_attribution_needs_a_cue_or_a_quotation_mark(nlp):
+    from storyline.analyse.quotes import may_hold_attribution
+
+    doc = nlp.make_doc('The bridge opened in 1932. Officials said it was safe. "Wow."')
+    first, second, third = doc[0:6], doc[6:12], doc[12:]
+    assert not may_hold_attribution(first)
+    assert may_hold_attribution(second)
+    assert may_hold_attribution(third)
+
+
+def test_selective_parse_keeps_ner_everywhere_and_parses_cue_sentences(nlp):
+    from storyline.analyse.nlp import parse_selectively
+    from storyline.analyse.quotes import may_hold_attribution
+
+    text = (
+        "Angela Merkel visited Paris on Monday. "
+        "The chancellor said the talks with Emmanuel Macron were useful."
+    )
+    (doc,) = parse_selectively([text], nlp, may_hold_attribution)
+    assert {"Angela Merkel", "Paris", "Emmanuel Macron"} <= {e.text for e in doc.ents}
+    # The first sentence has no cue: a flat tree, no tags; the second is parsed.
+    assert [t.dep_ for t in doc[:7]] == ["ROOT"] + ["dep"] * 6
+    assert all(t.tag_ == "" for t in doc[:7])
+    said = next(t for t in doc if t.text == "said")
+    assert said.tag_ == "VBD" and any(c.dep_ == "ccomp" for c in said.children)
+    assert len(list(doc.sents)) == 2
+
+
+def test_selective_and_full_parse_find_the_same_quotes(nlp):
+    from storyline.analyse.citations import analyse_people
+
+    text = (
+        "The storm hit the coast overnight.\n\n"
+        '"We have never seen anything like it," said Mayor Ann Lee.\n\n'
+        "Power was restored by noon. According to the utility, 3,000 homes lost power."
+    )
+    selective, full = (
+        analyse_people([text, text], nlp)[0],
+        analyse_people([text], nlp, full_parse=True)[0],
+    )
+    assert [(q.text, q.speaker) for q in selective.quotes] == [
+        (q.text, q.speaker) for q in full.quotes
+    ]
+    assert find(selective.quotes, "never seen anything").speaker == "Ann Lee"

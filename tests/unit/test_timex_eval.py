@@ -59,7 +59,7 @@ def test_tbaq_figures() -> None:
     # Figures reached on this development set, as a regression guard (see the report).
     assert ours.relaxed_prf[2] >= 0.94
     assert ours.strict_prf[2] >= 0.88
-    assert ours.value_prf[2] >= 0.815
+    assert ours.value_prf[2] >= 0.818
     assert ours.type_accuracy >= 0.96
 
 
@@ -71,8 +71,8 @@ def test_tbaq_figures_by_part() -> None:
     assert set(parts) == {"tbaq/TimeBank", "tbaq/AQUAINT"}
     assert parts["tbaq/TimeBank"].gold + parts["tbaq/AQUAINT"].gold == 1822
     # Rules were tuned on TimeBank; AQUAINT shows how they carry over.
-    assert parts["tbaq/TimeBank"].value_prf[2] >= 0.83
-    assert parts["tbaq/AQUAINT"].value_prf[2] >= 0.775
+    assert parts["tbaq/TimeBank"].value_prf[2] >= 0.833
+    assert parts["tbaq/AQUAINT"].value_prf[2] >= 0.783
 
 
 def test_meantime_figures() -> None:

@@ -131,3 +131,54 @@ def test_vague_references(text: str, expected: list[tuple[str, str, str]]) -> No
 
 def test_lower_case_may_is_the_verb_and_capital_may_the_month() -> None:
     assert found("Prices may 5 times rise; the vote is in May.") == [("May", "DATE", "1999-05")]
+
+
+# A possessive weekday names an event already known: "would" in another clause
+# does not move it ahead; "will" and "ahead of" do.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("They said they would look for ways around Monday's ruling.", "1999-10-25"),
+        ("Traders cited Friday's close, which was weak.", "1999-10-22"),
+        ("Turnout will be high in Saturday's election.", "1999-10-30"),
+        ("They would campaign hard until Saturday's election.", "1999-10-30"),
+        ("It will be ready by next Monday's meeting.", "1999-11-01"),
+    ],
+)
+def test_possessive_weekday_looks_back_unless_the_clause_looks_ahead(text: str, value: str) -> None:
+    assert [v for _, _, v in found(text)] == [value]
+
+
+def test_the_day_before_a_weekday_is_the_day_before_it() -> None:
+    text = "The day before last Tuesday's hearing, he went to the house."
+    assert [v for _, _, v in found(text)] == ["1999-10-25"]  # Tuesday 26 minus one
+    assert [v for _, _, v in found("The day after Monday's vote, talks began.")] == ["1999-10-26"]
+
+
+# "planned a rally on Saturday", "was planned for March": the plan lies ahead,
+# as with "scheduled"; "vacation plans" is a noun and says nothing of the tense.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Protesters planned a large rally on Saturday.", "1999-10-30"),
+        ("The launch was planned for early December, an official said.", "1999-12"),
+        ("The move was arranged for November, aides said.", "1999-11"),
+        ("On Monday, when she set aside vacation plans for the week, she flew home.", "1999-10-25"),
+        ("The company plans to sell the unit on Friday.", "1999-10-29"),
+    ],
+)
+def test_plans_look_ahead_only_as_verbs_of_arranging(text: str, value: str) -> None:
+    assert [v for _, _, v in found(text)][:1] == [value]
+
+
+def test_first_two_quarters_of_a_year_is_its_first_half() -> None:
+    assert found("Demand stays weak through the first two quarters of 2000.") == [
+        ("the first two quarters of 2000", "DATE", "2000-H1")
+    ]
+    assert found("Sales rise in the last two quarters of this year.") == [
+        ("the last two quarters of this year", "DATE", "1999-H2")
+    ]
+    # Without a year it is a stretch of time, not a half.
+    assert found("Profits rose in the last two quarters.") == [
+        ("the last two quarters", "DURATION", "P2Q")
+    ]

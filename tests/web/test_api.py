@@ -82,6 +82,9 @@ def test_search_finds_articles(client: TestClient, sample_story: dict[str, Any])
         ({"until": "2021-12-27"}, False),
         ({"entity": "Jake Sullivan"}, False),
         ({"entity": "National Security Council"}, True),
+        # An actor's canonical name, in any case; words of the text are no actor.
+        ({"entity": "organization for security and co-operation in europe"}, True),
+        ({"entity": "Strategic Security Dialogue"}, False),
         ({"q": "talks", "outlet": "Euractiv", "entity": "OSCE"}, True),
     ],
 )
@@ -390,3 +393,55 @@ def test_store_errors_are_json_503(sample_db: str) -> None:
     with TestClient(app) as c:
         r = c.get("/api/v1/stories")
         assert r.status_code == 503 and r.json()["error"] == "the store stayed busy"
+
+
+def _assert_security_headers(r: Any, what: str) -> None:
+    assert r.headers.get("content-security-policy") == CONTENT_SECURITY_POLICY, what
+    assert r.headers.get("x-content-type-options") == "nosniff", what
+    assert r.headers.get("referrer-policy") == "no-referrer", what
+    assert r.headers.get("x-frame-options") == "DENY", what
+
+
+def test_every_error_carries_the_security_headers(sample_db: str) -> None:
+    """404, 405, 413, 422, 500 (an unhandled exception) and 503: JSON on /api, headers on all."""
+    from storyline.store.base import StoreError
+
+    app = create_app(db=sample_db, api_token=API_TOKEN, max_body_bytes=1_000)
+    store = app.state.storyline.store
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise ZeroDivisionError("secret internal detail")
+
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        raise StoreError("the store stayed busy")
+
+    store.find_stories = crash  # type: ignore[method-assign]
+    store.search = busy  # type: ignore[method-assign]
+    json_cases = [
+        ("GET", "/api/v1/stories/nope", 404, {}),
+        ("GET", "/api/v1/no-such-endpoint", 404, {}),
+        ("DELETE", "/api/v1/stories", 405, {}),
+        ("POST", "/api/v1/ingest", 413, {"content": b"x" * 5_000,
+                                         "headers": {**AUTH, "content-type": "text/plain"}}),
+        ("GET", "/api/v1/stories?limit=0", 422, {}),
+        ("GET", "/api/v1/stories", 500, {}),
+        ("GET", "/api/v1/search?q=talks", 503, {}),
+    ]
+    # Default TestClient: an exception escaping the app would fail the request here.
+    with TestClient(app) as c:
+        for method, path, status, extra in json_cases:
+            r = c.request(method, path, **extra)
+            what = f"{method} {path}"
+            assert r.status_code == status, (what, r.text)
+            assert r.headers["content-type"].startswith("application/json"), what
+            body = r.json()
+            assert body["status"] == status and body["error"], what
+            assert "secret" not in r.text, what
+            _assert_security_headers(r, what)
+        # The same failures on pages: an HTML error page, with the same headers.
+        for path, status in (("/stories/nope", 404), ("/", 500)):
+            r = c.get(path, headers={"accept": "text/html"})
+            assert r.status_code == status, path
+            assert r.headers["content-type"].startswith("text/html"), path
+            assert f"<h1>{status}</h1>" in r.text and "secret" not in r.text, path
+            _assert_security_headers(r, path)

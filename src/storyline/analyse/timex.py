@@ -319,6 +319,10 @@ _RULES: list[tuple[str, str]] = [
         (
             rf"(?:the\s+)?(?:first|second|last|latter)\s+half(?:\s+of\s+(?:"
             rf"(?:fiscal\s+)?{_YEAR}|this\s+year|last\s+year|next\s+year|the\s+year))?"
+            # "the first two quarters of 1990" is that year's first half; without
+            # a year, "the last two quarters" is a stretch of six months instead.
+            rf"|(?:the\s+)?(?:first|last)\s+two\s+quarters\s+of\s+(?:"
+            rf"(?:fiscal\s+)?{_YEAR}|this\s+year|last\s+year|next\s+year)"
         ),
     ),
     (
@@ -543,6 +547,7 @@ _R_YEAR_UNIT = (*_R_UNIT, "year_end")  # "by year-end"
 _TRIGGERS["year"] = _R_YEAR_UNIT
 _TRIGGERS["centuries"] = _R_UNIT
 _TRIGGERS["half"] = ("half",)
+_TRIGGERS["quarters"] = (*_R_UNIT, "half")  # "the first two quarters of 1990"
 for _word in ("q1", "q2", "q3", "q4", "h1", "h2", "fy"):
     _TRIGGERS[_word] = ("fiscal_code",)
 # Rules that can match starting at the trigger word itself (the others need a
@@ -978,6 +983,16 @@ _INTENT = _words(
 # Each cue word with its direction: one dictionary look-up per word.
 _CUE_OF: dict[str, int] = {**dict.fromkeys(_PAST_CUES, -1), **dict.fromkeys(_FUTURE_CUES, 1)}
 
+# Verbs whose object is an arrangement for later: what was "planned for March"
+# or "planned a rally on Saturday" lies ahead of the planning, like "scheduled".
+_ARRANGED = frozenset(["planned", "arranged"])
+_ARRANGED_OBJECT = frozenset(["for", "a", "an"])
+
+# Nouns as often as verbs of intent: "plans" is future only as "plans to";
+# "vacation plans for the holiday", "the hope" say nothing about the tense.
+_INTENT_NOUNS = frozenset(["plans", "plan", "hopes", "hope", "aims", "aim"])
+_INTENT_COMPLEMENT = frozenset(["to"])
+
 
 def _first_cue(words: list[str], reporting: bool = True, weak: bool = True) -> int:
     """The first strong cue among `words` (nearest first), else the first weak one.
@@ -998,9 +1013,13 @@ def _first_cue(words: list[str], reporting: bool = True, weak: bool = True) -> i
                 before == "been" and i + 2 < len(words) and words[i + 2] == "had"
             )
             return -1 if earlier else 1
+        if word in _ARRANGED and i > 0 and words[i - 1] in _ARRANGED_OBJECT:
+            return 1  # "planned a large demonstration on Saturday", "was planned for March"
         cue = _CUE_OF.get(word, 0)
         if cue and before in _DETERMINERS:
             cue = 0  # a noun: "announced the plan Aug. 21", "the start of talks"
+        if cue and word in _INTENT_NOUNS and (i == 0 or words[i - 1] not in _INTENT_COMPLEMENT):
+            cue = 0  # "vacation plans", "our hopes": a noun, not "plans to"
         if cue == 1:
             return 1
         if before in _PASSIVE_AUX:
@@ -1030,7 +1049,24 @@ def _weekday_direction(text: str, start: int, end: int) -> int:
     police had only a warrant" is not)."""
     if _OPEN_ENDED_BEFORE.search(text, max(0, start - 12), start):
         return _direction(text, start, end, weak=False) or 1
+    if (
+        text.startswith(("'s", "\u2019s"), end)
+        and not _AHEAD_OF_BEFORE.search(text, max(0, start - 16), start)
+        and not _PLAIN_FUTURE.search(_sentence_left(text, start))
+        and _relation(text[start:end]) is None
+    ):
+        # A possessive weekday names an event as already known ("get around
+        # Wednesday's ruling", "Friday's close"): the verbs around belong to
+        # another clause, and "would" is a future seen from the past.  "ahead
+        # of Sunday's vote" and "will be high in Sunday's vote" look forward.
+        return -1
     return _direction(text, start, end)
+
+
+_PLAIN_FUTURE = re.compile(r"\b(?:will|shall|won't)\b|'ll\b", re.IGNORECASE)
+_AHEAD_OF_BEFORE = re.compile(
+    r"\b(?:ahead\s+of|before|until|till|for|await|awaits|awaiting|upcoming)\s+$", re.IGNORECASE
+)
 
 
 def _date_direction(text: str, start: int, end: int, days_ahead: int | None = None) -> int:
@@ -1070,6 +1106,7 @@ def _direction(text: str, start: int, end: int, reporting: bool = True, weak: bo
         # verb of the clause that follows, reporting verb or not.
         reporting = True
     weak_cue = 0
+    last = len(right) - 1
     for i, word in enumerate(right):
         if not reporting and word in _REPORTING:
             continue
@@ -1077,6 +1114,8 @@ def _direction(text: str, start: int, end: int, reporting: bool = True, weak: bo
         if passive and word.endswith("ed"):
             continue
         cue = _CUE_OF.get(word, 0) if i == 0 or right[i - 1] not in _DETERMINERS else 0
+        if cue and word in _INTENT_NOUNS and (i == last or right[i + 1] not in _INTENT_COMPLEMENT):
+            cue = 0  # "when Albright set aside vacation plans": a noun
         if cue:
             return cue
         if (
@@ -1781,6 +1820,9 @@ def _h_anaphoric_day(s: str, start: int, end: int, ctx: _Context) -> _Result | N
     return "DATE", day, anchor, None
 
 
+_DAY_AROUND_BEFORE = re.compile(r"\bday\s+(before|after)\s+$", re.IGNORECASE)
+
+
 def _h_weekday(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
     weekday = _weekday_of(s)
     if weekday is None:
@@ -1809,6 +1851,10 @@ def _h_weekday(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
         )
     if found is None:
         return "DATE", f"XXXX-WXX-{weekday + 1}", None, None
+    day_around = _DAY_AROUND_BEFORE.search(ctx.text, max(0, start - 20), start)
+    if day_around is not None:
+        # "the day before last Tuesday's hearing" is the Monday.
+        found += timedelta(days=-1 if day_around.group(1).lower() == "before" else 1)
     # TimeBank annotates "Friday morning" as the DATE of that Friday, and
     # "Friday night" / "evening" with the part of day.
     if part is not None and part.group(1) in ("evening", "night"):

@@ -74,7 +74,10 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     return {"p": p, "r": r, "f1": _f1(p, r)}
 
 
-def evaluate(limit_topics: int | None = None, nlp=None) -> dict[str, object]:
+def evaluate(
+    limit_topics: int | None = None, nlp=None, full_parse: bool = False
+) -> dict[str, object]:
+    from storyline.analyse.citations import parse_for_people
     from storyline.analyse.entities import doc_entities, story_actor_keys
     from storyline.analyse.nlp import load_nlp
 
@@ -86,7 +89,11 @@ def evaluate(limit_topics: int | None = None, nlp=None) -> dict[str, object]:
     nlp = nlp or load_nlp()
     mentions = {
         d["id"]: doc_entities(doc)
-        for d, doc in zip(docs, nlp.pipe([d["text"] for d in docs], batch_size=16), strict=True)
+        for d, doc in zip(
+            docs,
+            parse_for_people([d["text"] for d in docs], nlp, full_parse=full_parse, batch_size=16),
+            strict=True,
+        )
     }
     n_pred = n_gold = exact = overlap = 0
     pair_tp = pair_pred = pair_gold = 0
@@ -138,9 +145,14 @@ def evaluate(limit_topics: int | None = None, nlp=None) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="storyline eval entities")
     parser.add_argument("--limit-topics", type=int, default=None)
+    parser.add_argument(
+        "--full-parse",
+        action="store_true",
+        help="parse every sentence (default: as the analysis stage does)",
+    )
     args = parser.parse_args(argv)
     try:
-        result = evaluate(args.limit_topics)
+        result = evaluate(args.limit_topics, full_parse=args.full_parse)
     except DataUnavailable as exc:
         print(f"skipped: {exc}", file=sys.stderr)
         return 2

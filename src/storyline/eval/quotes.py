@@ -279,16 +279,20 @@ class QuoteEvaluation:
     systems: dict[str, dict[str, dict[str, float]]]  # system -> subset -> figures
 
 
-def _parsed(nlp, texts: list[str], cache: Path | None) -> list:
+def _parsed(nlp, texts: list[str], cache: Path | None, full_parse: bool = False) -> list:
     """The parsed documents, read from (or written to) a spaCy DocBin file so
-    that iterating on the rules does not re-run the parser every time."""
+    that iterating on the rules does not re-run the parser every time. The
+    parse is the one the analysis stage uses (`parse_for_people`); a cache file
+    holds one mode, so use one file per mode."""
     from spacy.tokens import DocBin
+
+    from storyline.analyse.citations import parse_for_people
 
     if cache is not None and cache.exists():
         docs = list(DocBin().from_disk(cache).get_docs(nlp.vocab))
         if [d.text for d in docs] == texts:
             return docs
-    docs = list(nlp.pipe(texts, batch_size=16))
+    docs = list(parse_for_people(texts, nlp, full_parse=full_parse, batch_size=16))
     if cache is not None:
         store = DocBin(attrs=["ORTH", "TAG", "POS", "HEAD", "DEP", "ENT_IOB", "ENT_TYPE"])
         for doc in docs:
@@ -304,6 +308,7 @@ def evaluate(
     with_textacy: bool = True,
     nlp=None,
     parsed_cache: Path | None = None,
+    full_parse: bool = False,
 ) -> QuoteEvaluation:
     """Score Storyline (and textacy when installed) on PolNeAR documents."""
     from storyline.analyse.entities import doc_entities
@@ -330,8 +335,14 @@ def evaluate(
     systems = ["storyline"] + (["textacy"] if with_textacy else [])
     totals = {name: {"all": Counts(), "quoted": Counts()} for name in systems}
     analysis_seconds = 0.0
-    parsed = _parsed(nlp, [d["text"] for d in docs], parsed_cache)
-    for raw, doc in zip(docs, parsed, strict=True):
+    parsed = _parsed(nlp, [d["text"] for d in docs], parsed_cache, full_parse)
+    # textacy reads tags on every sentence, so it gets a full parse of its own.
+    textacy_parsed = (
+        parsed
+        if full_parse or not with_textacy
+        else nlp.pipe([d["text"] for d in docs], batch_size=16)
+    )
+    for raw, doc, full_doc in zip(docs, parsed, textacy_parsed, strict=True):
         text = raw["text"]
         gold = gold_attributions(raw)
         marks = quote_spans(text)
@@ -341,8 +352,8 @@ def evaluate(
         predictions = {"storyline": ours}
         if with_textacy:
             if lemmatize is not None:
-                doc = lemmatize(doc)
-            predictions["textacy"] = textacy_predictions(doc)
+                full_doc = lemmatize(full_doc)
+            predictions["textacy"] = textacy_predictions(full_doc)
         for name in systems:
             pred = _as_attributions(text, predictions[name], marks)
             totals[name]["all"].add(score_document(pred, gold))
@@ -397,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="spaCy DocBin file of the parsed documents: read if it matches, else written",
     )
+    parser.add_argument(
+        "--full-parse",
+        action="store_true",
+        help="parse every sentence (default: only sentences that can hold an attribution)",
+    )
     args = parser.parse_args(argv)
     try:
         result = evaluate(
@@ -404,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             args.limit,
             with_textacy=not args.no_textacy,
             parsed_cache=args.parsed_cache,
+            full_parse=args.full_parse,
         )
     except DataUnavailable as exc:
         print(f"skipped: {exc}", file=sys.stderr)

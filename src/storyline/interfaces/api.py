@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
 import threading
 import time
@@ -44,7 +45,9 @@ from storyline.config import Settings
 from storyline.interfaces.export import article_to_dict, story_to_dict
 from storyline.records import Failure, IngestReport, RawDocument, SearchHit, StorySummary
 from storyline.service import Storyline
-from storyline.store.base import StoreError, StoryFacets, StoryQuery
+from storyline.store.base import SEARCH_CANDIDATES, StoreError, StoryFacets, StoryQuery
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 DEFAULT_MAX_BODY_BYTES = 10_000_000
@@ -171,11 +174,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         status = 400 if "ambiguous" in message else 503
         return error_response(request, status, message)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        return error_response(
-            request, 500, f"internal error ({type(exc).__name__}); see the server log"
-        )
+    # Exceptions no handler takes: `UnhandledErrors` below, not an `Exception`
+    # handler, which Starlette would run outside every middleware (no security headers).
+
+
+def internal_error_response(request: Request, exc: BaseException) -> Response:
+    """The 500 for an unexpected exception: its type only, never its message (it may leak)."""
+    message = f"internal error ({type(exc).__name__}); see the server log"
+    return error_response(request, 500, message)
 
 
 # --------------------------------------------------------------------------- middleware
@@ -213,6 +219,47 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class UnhandledErrors:
+    """An exception that no handler took becomes the clear 500 response here.
+
+    Starlette's own fallback (ServerErrorMiddleware) sends its response outside
+    every user middleware, so it would miss the security headers; this
+    middleware sits inside `SecurityHeaders`.  The traceback goes to the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # too late for an error response: the client sees a cut-off one
+                return
+            try:
+                response = internal_error_response(Request(scope, receive), exc)
+            except Exception:  # the error page itself failed: plain JSON, still inside
+                log.exception("the error page failed")
+                response = JSONResponse(
+                    {"error": f"internal error ({type(exc).__name__}); see the server log",
+                     "status": 500},
+                    status_code=500,
+                )
+            await response(scope, receive, send)
 
 
 class BodySizeLimit:
@@ -326,9 +373,8 @@ def story_query(
     text = (q or "").strip() or None
     return StoryQuery(
         text=text,
-        # Until stories carry their actors in the store, an entity is matched as a
-        # phrase in the articles' text (the pages say so).
-        phrase=(entity or "").strip() or None,
+        # One of the story's actors: a name its articles' "people" analyses found.
+        entity=" ".join((entity or "").split()) or None,
         outlet=(outlet or "").strip() or None,
         language=(language or "").strip() or None,
         since=since or None,
@@ -390,11 +436,24 @@ def report_to_dict(report: IngestReport) -> dict[str, Any]:
 api = APIRouter(prefix=API_PREFIX, tags=["api"])
 
 
-@api.get("/stories", dependencies=[Depends(require_read)], summary="List or search stories")
+@api.get(
+    "/stories",
+    dependencies=[Depends(require_read)],
+    summary="List or search stories",
+    description="Without `q`, the most recently updated stories first. With `q`, the best "
+    "matches first: each story ranks by its best article among the newest "
+    f"{SEARCH_CANDIDATES:,} articles matching `q` (a query matching more articles than that "
+    "is ranked within that bound, so that its cost stays bounded).",
+)
 def list_stories(
     request: Request,
     q: str | None = Query(None, max_length=500, description="full-text query"),
-    entity: str | None = Query(None, max_length=200, description="a name the story mentions"),
+    entity: str | None = Query(
+        None,
+        max_length=200,
+        description="an actor of the story (person, organisation, place): a name that the "
+        "entity analysis found in one of its articles, matched whole and case-insensitively",
+    ),
     outlet: str | None = Query(None, max_length=200),
     language: str | None = Query(None, max_length=20),
     since: str | None = Query(None, description="YYYY-MM-DD: reported on or after"),
@@ -412,14 +471,23 @@ def list_stories(
     }
 
 
-@api.get("/search", dependencies=[Depends(require_read)], summary="Full-text search of articles")
+@api.get(
+    "/search",
+    dependencies=[Depends(require_read)],
+    summary="Full-text search of articles",
+    description="The best `limit` matches (title words weigh 10x body words) among the newest "
+    f"{SEARCH_CANDIDATES:,} articles matching `q`: a query that matches more articles than "
+    "that is ranked within that bound (see `candidates` in the response), so that its cost "
+    "stays bounded. Broken query syntax is searched as plain words.",
+)
 def search_articles(
     request: Request,
     q: str = Query(..., min_length=1, max_length=500),
     limit: int = Query(20, ge=1, le=MAX_PAGE),
 ) -> dict[str, Any]:
     hits = service(request).search(q, limit=limit)
-    return {"query": q, "hits": [hit_to_dict(h) for h in hits]}
+    # `candidates`: the ranking bound (the newest this-many matches are ranked).
+    return {"query": q, "hits": [hit_to_dict(h) for h in hits], "candidates": SEARCH_CANDIDATES}
 
 
 @api.get("/facets", dependencies=[Depends(require_read)], summary="Values of the story filters")
@@ -723,6 +791,8 @@ def create_app(
     app.include_router(feeds_router)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost last: SecurityHeaders wraps every response, the 500s of UnhandledErrors too.
+    app.add_middleware(UnhandledErrors)
     app.add_middleware(BodySizeLimit, limit=web_config.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -16,6 +16,11 @@ candidate story, each a number in a comparable range:
   the same comparisons one to one with the story's nearest members, and for the
   names and words of the lead (title + first sentences: who, where, when);
 - ``years_conflict``: both mention years, none in common;
+- ``people_conflict``: the article's lead names people (from an entity
+  tagger, when the caller has one) and the story names people, none of them
+  the same: look-alike events differ first in who they happen to;
+- ``numbers_conflict``: both leads state numbers (not years), none in common
+  ("23 pirates" against "26 pirates");
 - ``time_gap``: log of days to the story's nearest article, when both have dates.
 
 A logistic model turns them into the probability that the article belongs to
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,14 +45,16 @@ from storyline.link.embed import Embedder
 from storyline.link.features import (
     TermStats,
     entity_names,
+    is_number,
     shingle_sample,
     sublinear,
     term_counts,
+    tokens,
 )
 from storyline.records import as_datetime
 from storyline.store.base import StoryCandidate
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2  # 2: "people", "lead_people" (version 1 features still compare)
 FEATURE_NAMES: tuple[str, ...] = (
     "cos_max",
     "cos_centroid",
@@ -62,6 +69,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "lead_nn",
     "lead_nn_back",
     "lead_terms_nn",
+    "people_conflict",
+    "numbers_conflict",
 )
 # The lead (title and first sentences) says who, where and when; names there
 # separate look-alike events better than names anywhere in the text.
@@ -100,6 +109,10 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 DEFAULT_BIAS = -6.334
 DEFAULT_THRESHOLD = 0.2
+# Two stories merge when an article joins one of them while scoring above the join
+# threshold with the other too, and the stories' members then match each other with at
+# least this mean probability (average linkage; tuned on ECB+ by bench/stories_train.py).
+DEFAULT_MERGE_THRESHOLD = 0.5
 # Learned by bench/stories_train.py: ridge regression of the negated SemEval-2022 Task 8
 # Overall rating (1 = very similar .. 4 = very dissimilar) on the symmetric pair vector.
 DEFAULT_SIMILARITY_WEIGHTS: dict[str, float] = {
@@ -131,6 +144,22 @@ def embedding_text(title: str, body: str) -> str:
     return f"{title.strip()}\n{body.strip()}".strip()
 
 
+def person_names(analyses: Mapping[str, Any]) -> list[str]:
+    """The PERSON names of an article's entity analysis (`analyse_article(...)["people"]`)."""
+    people = analyses.get("people") or {}
+    return [m["text"] for m in people.get("entities") or [] if m.get("label") == "PERSON"]
+
+
+def _surnames(names: Iterable[str]) -> set[str]:
+    # The last word names a person across mentions ("Tara Reid", "Reid", "Ms. Reid").
+    found = set()
+    for name in names:
+        words = tokens(name.lower())
+        if words and not words[-1].isdigit():
+            found.add(words[-1].removesuffix("'s").removesuffix("’s"))
+    return found
+
+
 def article_features(
     title: str,
     body: str,
@@ -139,16 +168,21 @@ def article_features(
     embedder: Embedder,
     entities: Sequence[str] | None = None,
     embedding: np.ndarray | None = None,
+    people: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The JSON-serialisable link features of one article.
 
     `entities` (names from an entity tagger) replace the capitalised-word proxy
-    when given; `embedding` skips the model when the vector is already known.
+    when given; `people` are the PERSON names an entity tagger found (see
+    `person_names`; without them the people feature is silent);
+    `embedding` skips the model when the vector is already known.
     """
     text = embedding_text(title, body)
     if embedding is None:
         embedding = embedder.embed([text])[0]
     names = [e.lower() for e in entities] if entities is not None else entity_names(text)
+    surnames = _surnames(people or [])
+    lead_words = {w.lower() for w in tokens(text[:LEAD_CHARS])}
     return {
         "version": FEATURES_VERSION,
         "model": embedder.name,
@@ -158,6 +192,8 @@ def article_features(
         "lead_terms": term_counts(text[:LEAD_CHARS]),
         "lead_entities": sorted({n for n in entity_names(text[:LEAD_CHARS]) if n in set(names)}),
         "shingles": shingle_sample(text),
+        "people": sorted(surnames),
+        "lead_people": sorted(surnames & lead_words),
         "published": published,
         "language": language,
     }
@@ -195,9 +231,13 @@ class _Article:
     term_idf: dict[str, float] = field(default_factory=dict)
     entity_idf: dict[str, float] = field(default_factory=dict)
     idf_version: int = -1
+    people: frozenset[str] = frozenset()
+    lead_people: frozenset[str] = frozenset()
+    lead_numbers: frozenset[str] = frozenset()
 
     @classmethod
     def from_features(cls, features: Mapping[str, Any]) -> _Article:
+        lead = features.get("lead_entities") or []
         return cls(
             embedding=decode_vector(features["embedding"]),
             terms=sublinear(features.get("terms") or {}),
@@ -206,8 +246,11 @@ class _Article:
             day=_day_number(features.get("published")),
             years=frozenset(_years(features.get("entities") or [])),
             entity_set=frozenset(features.get("entities") or []),
-            lead=frozenset(features.get("lead_entities") or []),
+            lead=frozenset(lead),
             lead_terms=sublinear(features.get("lead_terms") or {}),
+            people=frozenset(features.get("people") or []),
+            lead_people=frozenset(features.get("lead_people") or []),
+            lead_numbers=frozenset(n for n in lead if is_number(n) and not _years([n])),
         )
 
 
@@ -228,6 +271,8 @@ class _StorySummary:
     shingles: set[int] = field(default_factory=set)
     days: list[float] = field(default_factory=list)
     years: set[int] = field(default_factory=set)
+    people: set[str] = field(default_factory=set)
+    lead_numbers: set[str] = field(default_factory=set)
     members: list[_Article] = field(default_factory=list)  # aligned with `embeddings`
     seen: set[str] = field(default_factory=set)  # embeddings (base64) absorbed so far
     norm_cache: tuple[int, float] = (-1, 0.0)
@@ -259,6 +304,8 @@ class _StorySummary:
             self.embedding_sum = self.embedding_sum + article.embedding
         self.members = [*self.members[-(STORY_MEMORY - 1) :], article]
         self.years.update(article.years)
+        self.people.update(article.people)
+        self.lead_numbers.update(article.lead_numbers)
         self.centroid = _unit(self.embedding_sum)
         for term, weight in article.terms.items():
             self.terms[term] = self.terms.get(term, 0.0) + weight
@@ -280,6 +327,19 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return (vector / norm).astype(np.float32) if norm else vector.astype(np.float32)
 
 
+@dataclass(slots=True)
+class MergingDecision(LinkDecision):
+    """A link decision that also merges stories.
+
+    The article joins `story_id`; every story in `merge_from` then moves into
+    `story_id` (its id redirects there): the article showed that they report
+    one story.  `story_id` is the largest of the merged stories, so the id most
+    links point to stays the story's id.
+    """
+
+    merge_from: list[str] = field(default_factory=list)
+
+
 class OnlineClusterer:
     """The link decision rule: join the most probable story above a threshold, else start one."""
 
@@ -293,7 +353,11 @@ class OnlineClusterer:
         shortlist: int = SHORTLIST,
         similarity_weights: Mapping[str, float] | None = None,
         similarity_bias: float | None = None,
+        merge_threshold: float | None = None,
     ) -> None:
+        self.merge_threshold = (
+            DEFAULT_MERGE_THRESHOLD if merge_threshold is None else merge_threshold
+        )
         chosen = dict(DEFAULT_WEIGHTS if weights is None else weights)
         self.weights = np.array([chosen.get(n, 0.0) for n in FEATURE_NAMES], dtype=np.float64)
         self.bias = DEFAULT_BIAS if bias is None else bias
@@ -332,8 +396,48 @@ class OnlineClusterer:
         if not scored:
             return LinkDecision(story_id=None, score=0.0, scores={})
         best_id, best = max(scored.items(), key=lambda item: item[1])
-        chosen = best_id if best >= self.threshold else None
-        return LinkDecision(story_id=chosen, score=best, scores=scored)
+        if best < self.threshold:
+            return LinkDecision(story_id=None, score=best, scores=scored)
+        merged = self._merges(article, best_id, scored)
+        if not merged:
+            return LinkDecision(story_id=best_id, score=best, scores=scored)
+        group = [best_id, *merged]
+        survivor = max(group, key=lambda story_id: self._summaries[story_id].size)
+        return MergingDecision(
+            story_id=survivor,
+            score=best,
+            scores=scored,
+            merge_from=[story_id for story_id in group if story_id != survivor],
+        )
+
+    def _merges(self, article: _Article, joined: str, scored: Mapping[str, float]) -> list[str]:
+        """Other scored stories that the article bridges to `joined` and that match it as a whole.
+
+        Only stories the article also scores above the join threshold are
+        checked (rare, so the check costs nothing on most articles); they merge
+        when the members of both stories nearest each other match across with
+        mean probability >= `merge_threshold` (average linkage, so one article
+        alone cannot chain two stories together).
+        """
+        if self.merge_threshold > 1.0:
+            return []
+        story = self._summaries[joined]
+        merged = []
+        for other_id, probability in scored.items():
+            if other_id == joined or probability < self.threshold:
+                continue
+            other = self._summaries[other_id]
+            linkage = [probability]
+            for first, second in ((story, other), (other, story)):
+                assert first.embeddings is not None
+                nearest = np.argsort(-(first.embeddings @ _centroid(second)))[:NEAREST_MEMBERS]
+                linkage += [
+                    self.probability(self.pair_vector(first.members[int(i)], second))
+                    for i in nearest
+                ]
+            if sum(linkage) / len(linkage) >= self.merge_threshold:
+                merged.append(other_id)
+        return merged
 
     def score_candidates(
         self, article: _Article, candidates: Sequence[StoryCandidate]
@@ -422,9 +526,9 @@ class OnlineClusterer:
             lead_nn = max(lead_nn, self._lead_share(article.lead, member.entity_set))
             lead_nn_back = max(lead_nn_back, self._lead_share(member.lead, article.entity_set))
             lead_terms_nn = max(lead_terms_nn, self._lead_cosine(article, member))
-        years_conflict = (
-            1.0 if article.years and story.years and not (article.years & story.years) else 0.0
-        )
+        years_conflict = _conflict(article.years, story.years)
+        people_conflict = _conflict(article.lead_people, story.people)
+        numbers_conflict = _conflict(article.lead_numbers, story.lead_numbers)
         return np.array(
             [
                 cos_max,
@@ -440,6 +544,8 @@ class OnlineClusterer:
                 lead_nn,
                 lead_nn_back,
                 lead_terms_nn,
+                people_conflict,
+                numbers_conflict,
             ],
             dtype=np.float64,
         )
@@ -528,6 +634,11 @@ class OnlineClusterer:
         return summary
 
 
+def _conflict(mine: Set[Any], theirs: Set[Any]) -> float:
+    """1 when both sides state something of a kind (years, people) and nothing in common."""
+    return 1.0 if mine and theirs and mine.isdisjoint(theirs) else 0.0
+
+
 def _idf_share(mine: Mapping[str, float], theirs: set[str] | frozenset[str]) -> float:
     """Share of my names' IDF mass that the other side also has (rare shared names count most)."""
     total = shared = 0.0
@@ -595,6 +706,7 @@ class InMemoryStories:
         self._activity: dict[str, None] = {}
         self._span: dict[str, tuple[float, float]] = {}  # first and last day of a story
         self._arrivals = 0
+        self.merged: dict[str, str] = {}  # merged-away story id -> the story it is now part of
 
     def candidates(self, features: Mapping[str, Any]) -> list[StoryCandidate]:
         """Stories active within the window around the article, most recently active first.
@@ -626,9 +738,34 @@ class InMemoryStories:
     def add(self, features: Mapping[str, Any], title: str = "") -> LinkDecision:
         """Link one article (decide, then store it in the chosen or a new story)."""
         decision = self.clusterer.decide(features, self.candidates(features))
-        story_id = decision.story_id or f"s{len(self.stories) + 1:06d}"
+        story_id = decision.story_id or f"s{len(self.stories) + len(self.merged) + 1:06d}"
+        for other in getattr(decision, "merge_from", ()):
+            self.merge(other, story_id)
         self.restore(story_id, features, title)
         return LinkDecision(story_id=story_id, score=decision.score, scores=decision.scores)
+
+    def merge(self, from_id: str, into_id: str) -> None:
+        """Move a story's articles into another; `from_id` then redirects to `into_id`."""
+        moved = self.stories.pop(from_id)
+        into = self.stories[into_id]
+        into.features.extend(moved.features)
+        into.article_count += moved.article_count
+        self._activity.pop(from_id, None)
+        old, new = self._span.pop(from_id, None), self._span.get(into_id)
+        if old and new:
+            self._span[into_id] = (min(old[0], new[0]), max(old[1], new[1]))
+        elif old:
+            self._span[into_id] = old
+        self.merged[from_id] = into_id
+        for story_id, target in self.merged.items():
+            if target == from_id:
+                self.merged[story_id] = into_id
+        self.clusterer.forget_story(from_id)
+        self.clusterer.forget_story(into_id)
+
+    def resolve(self, story_id: str) -> str:
+        """The story an id stands for now (after merges)."""
+        return self.merged.get(story_id, story_id)
 
     def restore(self, story_id: str, features: Mapping[str, Any], title: str = "") -> None:
         """Put an article in a story without deciding (as when reloading stored stories)."""
@@ -655,8 +792,11 @@ class InMemoryStories:
         self.clusterer.observe(features)
 
     def run(self, stream: Iterable[Mapping[str, Any]]) -> StreamResult:
+        """Link every article; `story_ids` are the final stories (after later merges)."""
         decisions = [self.add(features) for features in stream]
-        return StreamResult(story_ids=[d.story_id or "" for d in decisions], decisions=decisions)
+        return StreamResult(
+            story_ids=[self.resolve(d.story_id or "") for d in decisions], decisions=decisions
+        )
 
 
 def gold_training_pairs(

@@ -30,7 +30,7 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def _is_number(token: str) -> bool:
+def is_number(token: str) -> bool:
     return any(ch.isdigit() for ch in token)
 
 
@@ -75,7 +75,7 @@ def entity_names(text: str, max_entities: int = MAX_ENTITIES) -> list[str]:
             if run:
                 runs.append((run, run_at_start))
                 run = []
-            if _is_number(token) and len(token) > 1:
+            if is_number(token) and len(token) > 1:
                 numbers[token.lower()] += 1
         if run:
             runs.append((run, run_at_start))

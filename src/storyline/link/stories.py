@@ -17,17 +17,27 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyline.link.base import LinkDecision, StoryLinker
+from storyline.link.base import LinkDecision, StatefulLinker, StoryLinker
 from storyline.link.cluster import OnlineClusterer, article_features
 from storyline.link.embed import load_embedder
+from storyline.link.features import TermStats
 from storyline.records import Article, as_datetime
-from storyline.store.base import StoryCandidate
+from storyline.store.base import LinkTermStats, StoryCandidate
 
-__all__ = ["EmbeddingLinker", "LinkDecision", "StoryLinker", "TermLinker", "default_linker"]
+__all__ = [
+    "CheckpointStats",
+    "EmbeddingLinker",
+    "LinkDecision",
+    "StatefulLinker",
+    "StoryLinker",
+    "TermLinker",
+    "default_linker",
+    "next_checkpoint",
+]
 
 
 # A compact English stop list: function words carry no story signal.
@@ -144,19 +154,91 @@ def _days_apart(a: str | None, b: str | None) -> float | None:
     return abs((da - db).total_seconds()) / 86400.0
 
 
+def next_checkpoint(documents: int) -> int:
+    """The document count of the statistics' checkpoint after the one at `documents`.
+
+    Every document while the stream is small (IDF changes fast then), then at
+    every 5% of growth, as often as `TermStats` refreshes its IDF cache.
+    """
+    return max(documents + 1, math.floor(documents * 1.05))
+
+
+class CheckpointStats(TermStats):
+    """`TermStats` whose IDF moves in steps: computed from the last checkpoint only.
+
+    `documents` and `doc_freq` are the checkpoint (what the IDF and the clusterer's
+    caches use); `live_documents` and `pending` what was observed since.  Unlike
+    the lazily refreshed cache of `TermStats`, every IDF value is then a function of
+    the stored statistics alone, not of when a term was first asked for.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live_documents = 0
+        self.pending: Counter[str] = Counter()
+
+    def observe(self, terms: Iterable[str]) -> None:
+        self.live_documents += 1
+        self.pending.update(set(terms))
+        if self.live_documents >= next_checkpoint(self.documents):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        self.doc_freq.update(self.pending)
+        self.pending.clear()
+        self.documents = self.live_documents
+        self._idf_cache.clear()
+        self._cached_at = self.documents
+
+    def idf(self, term: str) -> float:
+        value = self._idf_cache.get(term)
+        if value is None:
+            value = math.log((self.documents + 1) / (self.doc_freq.get(term, 0) + 1)) + 1.0
+            self._idf_cache[term] = value
+        return value
+
+    @classmethod
+    def restored(
+        cls, documents: int, checkpoint_documents: int, df: Mapping[str, tuple[int, int]]
+    ) -> CheckpointStats:
+        """Statistics as stored: (df now, df at the checkpoint) per term."""
+        stats = cls()
+        stats.documents = checkpoint_documents
+        stats.live_documents = documents
+        stats.doc_freq = Counter({t: c for t, (_, c) in df.items() if c})
+        stats.pending = Counter({t: n - c for t, (n, c) in df.items() if n != c})
+        stats._cached_at = checkpoint_documents
+        return stats
+
+
+# The statistics the clusterer keeps, by the kind they are stored under.
+STATS_KINDS = ("terms", "entities")
+
+
 @dataclass
 class EmbeddingLinker:
     """The production linker: `OnlineClusterer` (link/cluster.py) over stored features.
 
-    The clusterer weighs words by their rarity in the stream; a fresh process
-    learns that from the candidate stories' articles the first time it sees
-    them, then from every article it links.
+    The clusterer weighs words by their rarity in the stream (document
+    frequencies).  The pipeline stores them with every article and restores them
+    when a process starts (`StatefulLinker`), so the decisions depend on the
+    stored articles only, not on the process history.
     """
 
     embedder_name: str = "default"
     window_days: float = 7.0
-    clusterer: OnlineClusterer = field(default_factory=lambda: OnlineClusterer())
-    _observed: set[str] = field(default_factory=set)
+    clusterer: OnlineClusterer = field(
+        default_factory=lambda: OnlineClusterer(
+            stats=CheckpointStats(), entity_stats=CheckpointStats()
+        )
+    )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers only compute features: ship the settings, not the statistics.
+        return {"embedder_name": self.embedder_name, "window_days": self.window_days}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["embedder_name"], state["window_days"])  # type: ignore[misc]
 
     @property
     def similarity_method(self) -> str:
@@ -174,17 +256,43 @@ class EmbeddingLinker:
     def decide(
         self, features: Mapping[str, Any], candidates: Sequence[StoryCandidate]
     ) -> LinkDecision:
-        for candidate in candidates:
-            for stored in candidate.features:
-                key = stored.get("article_id")
-                if key and key not in self._observed:
-                    self._observed.add(key)
-                    self.clusterer.observe(stored)
-        decision = self.clusterer.decide(features, candidates)
-        if features.get("article_id"):
-            self._observed.add(features["article_id"])
+        return self.clusterer.decide(features, candidates)
+
+    # -- StatefulLinker ------------------------------------------------------------
+    def term_updates(self, features: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+        return {
+            "terms": dict.fromkeys((features.get("terms") or {}).keys(), 1),
+            "entities": dict.fromkeys(features.get("entities") or [], 1),
+        }
+
+    def observe(self, features: Mapping[str, Any]) -> None:
+        checkpoint = self.clusterer.stats.documents
         self.clusterer.observe(features)
-        return decision
+        if self.clusterer.stats.documents != checkpoint:
+            self._forget_summaries()
+
+    def _forget_summaries(self) -> None:
+        # The clusterer caches norms computed with the IDF of the checkpoint in force;
+        # rebuilt from the stored features under the new one, every cached value is a
+        # function of the stored articles, as in a freshly started process.
+        for story_id in list(self.clusterer._summaries):
+            self.clusterer.forget_story(story_id)
+
+    def restore_stats(self, stats: LinkTermStats) -> None:
+        self.clusterer.stats, self.clusterer.entity_stats = (
+            CheckpointStats.restored(stats.documents, stats.checkpoint_documents,
+                                     stats.df.get(kind, {}))
+            for kind in STATS_KINDS
+        )
+        self._forget_summaries()
+
+    def stats_position(self) -> tuple[int, int]:
+        stats = self.clusterer.stats
+        live = stats.live_documents if isinstance(stats, CheckpointStats) else stats.documents
+        return live, stats.documents
+
+    def forget_story(self, story_id: str) -> None:
+        self.clusterer.forget_story(story_id)
 
 
 def default_linker() -> StoryLinker:

@@ -7,7 +7,7 @@ article's id, outlet and signature), and the bodies of a story's articles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,9 +19,11 @@ from storyline.store.base import StoryCandidate
 # Per-article data this stage stores beside the analysis stages' output.
 LINK_ANALYSIS_KINDS = ("shared_passages",)
 
-# A story's passages are computed against its most recent articles only, so the
-# cost of adding one article stays bounded however large the story grows.
-MAX_PASSAGE_PARTNERS = 50
+# A story's passages are computed against a few partners only (the pipeline picks
+# the near-copy and the story's members closest by embedding), so the cost of adding
+# one article stays bounded however large the story grows.
+MAX_PASSAGE_PARTNERS = 30
+PASSAGE_PARTNERS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,24 @@ def find_near_duplicate(
                 best = NearDuplicate(
                     candidate.id, features.get("article_id", ""), features.get("outlet"), similarity
                 )
+    return best
+
+
+def nearest_copy(
+    signature: Sequence[int], matches: Iterable[tuple[str, str, str | None, Sequence[int]]]
+) -> NearDuplicate | None:
+    """The most similar near-copy among (article id, story id, outlet, MinHash) matches.
+
+    The matches are what an LSH band-key lookup returned (they share at least one
+    band); each is confirmed by its estimated Jaccard.  The first of equals wins.
+    """
+    best: NearDuplicate | None = None
+    for article_id, story_id, outlet, other in matches:
+        if not other or not is_near_duplicate(signature, other):
+            continue
+        similarity = estimated_jaccard(signature, other)
+        if best is None or similarity > best.similarity:
+            best = NearDuplicate(story_id, article_id, outlet, similarity)
     return best
 
 

@@ -12,9 +12,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from typing import Any, Literal
 
-from storyline.records import Article, SearchHit, Story, StorySummary
+from storyline.records import Article, SearchHit, Story, StorySummary, as_datetime
 
 
 class StoreError(Exception):
@@ -34,12 +35,49 @@ class StoryCandidate:
     features: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class LinkTermStats:
+    """The story linker's stored document frequencies (see link/stories.py `CheckpointStats`).
+
+    `df[kind][term]` is (document frequency now, document frequency at the last
+    checkpoint); `documents` / `checkpoint_documents` count the articles behind them.
+    """
+
+    documents: int = 0
+    checkpoint_documents: int = 0
+    df: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+
+
+def window_bounds(around: str | None, window_days: float) -> tuple[str, str] | None:
+    """The `sort_key` range (low, high) of stories active within `window_days` of `around`.
+
+    Whole days, widened on both sides: a story known only by its date
+    ("2021-12-28") overlaps any time on that day.  None when `around` has no date.
+    """
+    centre = as_datetime(around)
+    if centre is None:
+        return None
+    naive = centre.astimezone(UTC).replace(tzinfo=None) if centre.tzinfo else centre
+    span = timedelta(days=max(window_days, 0.0))
+    return (naive - span).date().isoformat(), (naive + span).date().isoformat() + "T99"
+
+
+# Full-text ranking is bounded: `search` and relevance-ordered `find_stories` rank
+# (bm25 / ts_rank) only the newest this-many matching articles (by ingest order),
+# so a query matching nearly everything costs what a selective one does.  Queries
+# with fewer matches are ranked exactly.
+SEARCH_CANDIDATES = 2_000
+
+
 @dataclass(frozen=True, slots=True)
 class StoryQuery:
     """Filters for `Store.find_stories`; every field left None matches everything."""
 
     text: str | None = None  # full-text query over article titles and bodies
     phrase: str | None = None  # an exact phrase some article of the story must contain
+    # an actor of the story: a name that some article's "people" analysis found (as an
+    # entity's canonical name or its text), compared case-insensitively, as a whole name
+    entity: str | None = None
     outlet: str | None = None  # some article of the story is from this outlet
     language: str | None = None  # some article of the story is in this language
     since: str | None = None  # ISO date: the story was still reported on or after it
@@ -131,6 +169,63 @@ class Store(ABC):
         With `around` None, the most recently updated stories.
         """
 
+    # -- the global stage's memory (story linking and near-duplicates) ----------
+    @abstractmethod
+    def stories_between(self, low: str, high: str) -> list[StoryCandidate]:
+        """Every story with last_seen >= low and first_seen <= high (no features)."""
+
+    @abstractmethod
+    def recent_stories(self, limit: int) -> list[StoryCandidate]:
+        """The most recently updated stories, newest first (no features)."""
+
+    @abstractmethod
+    def stories_by_id(self, story_ids: Sequence[str]) -> list[StoryCandidate]:
+        """These stories as they are stored now (no features); unknown ids are left out."""
+
+    @abstractmethod
+    def story_features(self, story_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The link features of each story's articles, in the order they were stored."""
+
+    @abstractmethod
+    def link_state(self, name: str) -> int | None:
+        """A counter of the global stage ('changes', 'documents', 'ready', ...), None if unset."""
+
+    @abstractmethod
+    def set_link_state(self, name: str, value: int) -> None: ...
+
+    @abstractmethod
+    def add_band_keys(self, article_id: str, signature: Sequence[int], keys: Sequence[str]) -> None:
+        """Index an article's MinHash and its LSH band keys (near-duplicate candidates)."""
+
+    @abstractmethod
+    def band_key_matches(
+        self, keys: Sequence[str], limit: int = 100
+    ) -> list[tuple[str, str, str | None, list[int]]]:
+        """(article id, story id, outlet, MinHash) of stored articles in a story sharing a key.
+
+        At most `limit`, those sharing the most keys first (then the earliest stored).
+        """
+
+    @abstractmethod
+    def add_link_terms(
+        self, terms: dict[str, dict[str, int]], documents: int = 1
+    ) -> tuple[int, int]:
+        """Add to the linker's document frequencies (kind -> term -> count) and documents.
+
+        Returns (documents, checkpoint_documents) after the update.
+        """
+
+    @abstractmethod
+    def checkpoint_link_terms(self) -> int:
+        """Make the current frequencies the checkpoint; returns its document count."""
+
+    @abstractmethod
+    def load_link_terms(self) -> LinkTermStats: ...
+
+    @abstractmethod
+    def iter_link_features(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(article id, story id, features) of every article in a story, in stored order."""
+
     @abstractmethod
     def list_stories(self, limit: int = 50, offset: int = 0) -> list[StorySummary]: ...
 
@@ -172,7 +267,10 @@ class Store(ABC):
     # -- search --------------------------------------------------------------
     @abstractmethod
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
-        """Full-text search over titles and bodies; bad query syntax is treated as words."""
+        """Full-text search over titles and bodies; bad query syntax is treated as words.
+
+        The best `limit` hits among the newest `SEARCH_CANDIDATES` matching articles.
+        """
 
     # -- corpus-level cleaner memory -----------------------------------------
     @abstractmethod

@@ -271,8 +271,226 @@ CREATE TABLE ingest_errors (
 );
 """
 
+# Version 2: the names each article's "people" analysis found, for the story
+# list's entity filter.  One row per (name key, article): the entities'
+# canonical names and their surface texts, compared as "name keys" (lower
+# case; dashes, dots and curly apostrophes neutralised; runs of spaces
+# folded), like `analyse.entities.name_key`.  Triggers on `analysis` keep it
+# in the writer's transaction whichever code writes the analysis; the
+# migration fills it from what is stored already.  SQLite's lower() folds
+# ASCII letters only, so queries compare through the same SQL expression
+# (`SQLITE_NAME_KEY`) and try a few case variants of the name asked for.
+
+# `{}` is the name; frozen with the migration that uses it.
+SQLITE_NAME_KEY = (
+    "trim(replace(replace(replace(replace(replace(replace(replace(replace("
+    "lower({}), char(9), ' '), char(10), ' '), char(13), ' '), '’', ''''), '-', ' '), "
+    "'.', ''), '  ', ' '), '  ', ' '))"
+)
+
+
+def _sqlite_names_of(data: str, article_id: str) -> str:
+    """SELECT (name key, article id) rows for the entities of the people analysis `data`."""
+    entities = f"json_each(CASE WHEN json_valid({data}) THEN {data} ELSE '{{}}' END, '$.entities')"
+    names = " UNION ".join(
+        f"SELECT {SQLITE_NAME_KEY.format(f'json_extract(e.value, {path!r})')} AS k "
+        f"FROM {entities} AS e WHERE e.type = 'object'"
+        for path in ("$.canonical", "$.text")
+    )
+    return f"SELECT k, {article_id} FROM ({names}) WHERE k IS NOT NULL AND k != ''"
+
+
+_V2_SQLITE = f"""
+CREATE TABLE article_names (
+    name_key    TEXT NOT NULL,
+    article_id  TEXT NOT NULL REFERENCES articles(id),
+    PRIMARY KEY (name_key, article_id)
+) WITHOUT ROWID;
+CREATE INDEX article_names_article ON article_names(article_id);
+
+INSERT OR IGNORE INTO article_names(name_key, article_id)
+SELECT k, article_id FROM (
+    SELECT {SQLITE_NAME_KEY.format("json_extract(e.value, '$.canonical')")} AS k, an.article_id
+    FROM analysis AS an,
+         json_each(CASE WHEN json_valid(an.data) THEN an.data ELSE '{{}}' END, '$.entities') AS e
+    WHERE an.kind = 'people' AND e.type = 'object'
+    UNION
+    SELECT {SQLITE_NAME_KEY.format("json_extract(e.value, '$.text')")}, an.article_id
+    FROM analysis AS an,
+         json_each(CASE WHEN json_valid(an.data) THEN an.data ELSE '{{}}' END, '$.entities') AS e
+    WHERE an.kind = 'people' AND e.type = 'object'
+) WHERE k IS NOT NULL AND k != '';
+
+CREATE TRIGGER analysis_names_insert AFTER INSERT ON analysis
+WHEN new.kind = 'people' BEGIN
+    INSERT OR IGNORE INTO article_names(name_key, article_id)
+    {_sqlite_names_of("new.data", "new.article_id")};
+END;
+CREATE TRIGGER analysis_names_update AFTER UPDATE OF kind, data ON analysis
+WHEN old.kind = 'people' OR new.kind = 'people' BEGIN
+    DELETE FROM article_names WHERE article_id = old.article_id;
+    INSERT OR IGNORE INTO article_names(name_key, article_id)
+    {_sqlite_names_of("new.data", "new.article_id")}
+    AND new.kind = 'people';
+END;
+CREATE TRIGGER analysis_names_delete AFTER DELETE ON analysis
+WHEN old.kind = 'people' BEGIN
+    DELETE FROM article_names WHERE article_id = old.article_id;
+END;
+"""
+
+_V2_POSTGRESQL = r"""
+CREATE FUNCTION storyline_name_key(name text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+    SELECT btrim(regexp_replace(
+        replace(replace(replace(lower(name), '’', ''''), '-', ' '), '.', ''), '\s+', ' ', 'g'))
+$f$;
+
+CREATE TABLE article_names (
+    name_key    TEXT COLLATE "C" NOT NULL,
+    article_id  TEXT COLLATE "C" NOT NULL REFERENCES articles(id),
+    PRIMARY KEY (name_key, article_id)
+);
+CREATE INDEX article_names_article ON article_names(article_id);
+
+CREATE FUNCTION storyline_article_names(data jsonb) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE AS $f$
+    SELECT DISTINCT k FROM (
+        SELECT storyline_name_key(e ->> 'canonical') AS k
+        FROM jsonb_array_elements(
+            CASE WHEN jsonb_typeof(data -> 'entities') = 'array' THEN data -> 'entities'
+                 ELSE '[]'::jsonb END) AS e
+        WHERE jsonb_typeof(e) = 'object'
+        UNION
+        SELECT storyline_name_key(e ->> 'text')
+        FROM jsonb_array_elements(
+            CASE WHEN jsonb_typeof(data -> 'entities') = 'array' THEN data -> 'entities'
+                 ELSE '[]'::jsonb END) AS e
+        WHERE jsonb_typeof(e) = 'object'
+    ) names WHERE k IS NOT NULL AND k <> ''
+$f$;
+
+INSERT INTO article_names(name_key, article_id)
+SELECT n, an.article_id FROM analysis an, storyline_article_names(an.data) AS n
+WHERE an.kind = 'people'
+ON CONFLICT DO NOTHING;
+
+CREATE FUNCTION storyline_index_article_names() RETURNS trigger
+LANGUAGE plpgsql AS $f$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.kind = 'people' THEN
+        DELETE FROM article_names WHERE article_id = OLD.article_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.kind = 'people' THEN
+        INSERT INTO article_names(name_key, article_id)
+        SELECT n, NEW.article_id FROM storyline_article_names(NEW.data) AS n
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$f$;
+CREATE TRIGGER analysis_article_names AFTER INSERT OR UPDATE OR DELETE ON analysis
+FOR EACH ROW EXECUTE FUNCTION storyline_index_article_names();
+"""
+
+# Version 3: the global stage's own indexes, so its cost stays flat in the store size.
+# * `lsh_bands`: MinHash LSH band keys (link/dedup.py `band_keys`) of every article in a
+#   story; equal key = near-duplicate candidate, found by index instead of a scan;
+#   `article_signatures` the MinHash that confirms a candidate.
+# * `link_terms` / `link_state`: the story linker's document frequencies (IDF), written
+#   in the article's transaction, so a restart reads exactly what an uninterrupted run
+#   holds in memory.  `df_checkpoint` / 'checkpoint_documents' are the statistics as of
+#   the last checkpoint, which is what the linker's IDF uses (link/stories.py).
+# * 'changes' counts every change to story membership (triggers on story_articles),
+#   so a process holding stories in memory sees cheaply that another one wrote.
+# * 'ready' marks a store whose band keys and statistics are complete; the migration
+#   sets it on an empty store, and the pipeline back-fills an older store once.
+_V3_SQLITE = """
+CREATE TABLE lsh_bands (
+    band_key    TEXT NOT NULL,
+    article_id  TEXT NOT NULL,
+    PRIMARY KEY (band_key, article_id)
+) WITHOUT ROWID;
+CREATE INDEX lsh_bands_article ON lsh_bands(article_id);
+-- The MinHash itself (little-endian uint32), to confirm a band-key match cheaply.
+CREATE TABLE article_signatures (
+    article_id  TEXT PRIMARY KEY,
+    signature   BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE link_terms (
+    kind           TEXT NOT NULL,
+    term           TEXT NOT NULL,
+    df             INTEGER NOT NULL DEFAULT 0,
+    df_checkpoint  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, term)
+) WITHOUT ROWID;
+
+CREATE TABLE link_state (
+    name   TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+);
+INSERT INTO link_state(name, value)
+VALUES ('changes', 0), ('documents', 0), ('checkpoint_documents', 0);
+INSERT INTO link_state(name, value) SELECT 'ready', 1 WHERE NOT EXISTS (SELECT 1 FROM articles);
+
+CREATE TRIGGER story_articles_changes_insert AFTER INSERT ON story_articles BEGIN
+    UPDATE link_state SET value = value + 1 WHERE name = 'changes';
+END;
+CREATE TRIGGER story_articles_changes_update AFTER UPDATE ON story_articles BEGIN
+    UPDATE link_state SET value = value + 1 WHERE name = 'changes';
+END;
+CREATE TRIGGER story_articles_changes_delete AFTER DELETE ON story_articles BEGIN
+    UPDATE link_state SET value = value + 1 WHERE name = 'changes';
+END;
+"""
+
+_V3_POSTGRESQL = """
+CREATE TABLE lsh_bands (
+    band_key    TEXT COLLATE "C" NOT NULL,
+    article_id  TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (band_key, article_id)
+);
+CREATE INDEX lsh_bands_article ON lsh_bands(article_id);
+CREATE TABLE article_signatures (
+    article_id  TEXT COLLATE "C" PRIMARY KEY,
+    signature   BYTEA NOT NULL
+);
+
+CREATE TABLE link_terms (
+    kind           TEXT COLLATE "C" NOT NULL,
+    term           TEXT COLLATE "C" NOT NULL,
+    df             BIGINT NOT NULL DEFAULT 0,
+    df_checkpoint  BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, term)
+);
+
+CREATE TABLE link_state (
+    name   TEXT COLLATE "C" PRIMARY KEY,
+    value  BIGINT NOT NULL
+);
+INSERT INTO link_state(name, value)
+VALUES ('changes', 0), ('documents', 0), ('checkpoint_documents', 0);
+INSERT INTO link_state(name, value) SELECT 'ready', 1 WHERE NOT EXISTS (SELECT 1 FROM articles);
+
+-- Once per statement: a merge moving many articles counts as one change.
+CREATE FUNCTION storyline_link_changed() RETURNS trigger
+LANGUAGE plpgsql AS $f$
+BEGIN
+    UPDATE link_state SET value = value + 1 WHERE name = 'changes';
+    RETURN NULL;
+END
+$f$;
+CREATE TRIGGER story_articles_link_changed AFTER INSERT OR UPDATE OR DELETE ON story_articles
+FOR EACH STATEMENT EXECUTE FUNCTION storyline_link_changed();
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", {"sqlite": _V1_SQLITE, "postgresql": _V1_POSTGRESQL}),
+    Migration(2, "article names for the entity filter",
+              {"sqlite": _V2_SQLITE, "postgresql": _V2_POSTGRESQL}),
+    Migration(3, "near-duplicate band keys and linker statistics",
+              {"sqlite": _V3_SQLITE, "postgresql": _V3_POSTGRESQL}),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

@@ -57,7 +57,9 @@ from typing import Any, TypeVar
 from storyline.records import Article, SearchHit, Story, StorySummary, as_datetime
 from storyline.store import migrations
 from storyline.store.base import (
+    SEARCH_CANDIDATES,
     IngestError,
+    LinkTermStats,
     Store,
     StoreError,
     StoryCandidate,
@@ -71,7 +73,10 @@ from storyline.store.sqlite import (
     _FTS_OPERATORS,
     _article_from_row,
     _dumps,
+    _signature_bytes,
+    _signature_values,
     _words,
+    name_variants,
     now_utc,
     sort_key,
 )
@@ -100,6 +105,8 @@ _MAX_REDIRECT_HOPS = 32
 _BATCH = 200
 # pg_advisory_xact_lock key for migrations: "Storylin" in ASCII, fixed forever.
 _MIGRATION_LOCK = 0x53746F72796C696E
+# pg_advisory_xact_lock(int4, int4) key space of has_article's claims: "Stor", fixed forever.
+_ARTICLE_CLAIM_LOCK = 0x53746F72
 # SQLSTATEs worth retrying: serialization_failure, deadlock_detected, lock_not_available.
 _TRANSIENT = frozenset({"40001", "40P01", "55P03"})
 # Title weight A = 1.0, body weight B = 0.1: titles count 10x, as bm25(10, 1) on SQLite.
@@ -382,12 +389,29 @@ class PostgresStore(Store):
 
     # -- documents -----------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
-        return self._read(
-            lambda c: (
+        """Whether the article is stored; inside a write transaction it also claims the id.
+
+        SQLite's BEGIN IMMEDIATE serialises writers, so "not stored yet" stays true
+        until the writer commits.  Under READ COMMITTED another process may be
+        storing the same document right now; its row is invisible until it commits,
+        and our insert would then fail as "already stored".  A transaction-level
+        advisory lock on the id makes the answer as final as on SQLite: a second
+        writer of the same document waits here for the first to end, then sees it
+        stored.  One id per transaction (the pipeline's), so no lock-order cycle.
+        """
+
+        def probe(c: psycopg.Connection[Any]) -> bool:
+            if self._state().conn is not None:
+                c.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    (_ARTICLE_CLAIM_LOCK, article_id),
+                )
+            return (
                 c.execute("SELECT 1 FROM articles WHERE id = %s", (article_id,)).fetchone()
                 is not None
             )
-        )
+
+        return self._read(probe)
 
     def find_by_content_hash(self, content_hash: str) -> str | None:
         if not content_hash:
@@ -595,6 +619,206 @@ class PostgresStore(Store):
 
         return self._read(load, snapshot=True)
 
+    # -- the global stage's memory -------------------------------------------------------
+    @staticmethod
+    def _candidates(rows: list[Any]) -> list[StoryCandidate]:
+        return [
+            StoryCandidate(
+                id=r["id"],
+                title=r["title"],
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                article_count=r["article_count"],
+            )
+            for r in rows
+        ]
+
+    def stories_between(self, low: str, high: str) -> list[StoryCandidate]:
+        return self._read(
+            lambda c: self._candidates(
+                c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "WHERE last_seen >= %s AND first_seen <= %s",
+                    (low, high),
+                ).fetchall()
+            )
+        )
+
+    def recent_stories(self, limit: int) -> list[StoryCandidate]:
+        return self._read(
+            lambda c: self._candidates(
+                c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "ORDER BY updated_at DESC, id LIMIT %s",
+                    (limit,),
+                ).fetchall()
+            )
+        )
+
+    def stories_by_id(self, story_ids: Sequence[str]) -> list[StoryCandidate]:
+        if not story_ids:
+            return []
+        return self._read(
+            lambda c: self._candidates(
+                c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "WHERE id = ANY(%s)",
+                    (list(story_ids),),
+                ).fetchall()
+            )
+        )
+
+    def story_features(self, story_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {s: [] for s in story_ids}
+        if not story_ids:
+            return found
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT sa.story_id, f.data FROM story_articles sa "
+                "JOIN article_features f ON f.article_id = sa.article_id "
+                "JOIN articles a ON a.id = sa.article_id "
+                "WHERE sa.story_id = ANY(%s) ORDER BY a.num",
+                (list(story_ids),),
+            ).fetchall(),
+            snapshot=True,
+        )
+        for r in rows:
+            found[r["story_id"]].append(r["data"])
+        return found
+
+    def link_state(self, name: str) -> int | None:
+        row = self._read(
+            lambda c: c.execute("SELECT value FROM link_state WHERE name = %s", (name,)).fetchone()
+        )
+        return int(row["value"]) if row else None
+
+    def set_link_state(self, name: str, value: int) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO link_state(name, value) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, int(value)),
+            ),
+            "setting a link counter",
+        )
+
+    def add_band_keys(self, article_id: str, signature: Sequence[int], keys: Sequence[str]) -> None:
+        if not keys:
+            return
+
+        def write(c: psycopg.Connection[Any]) -> None:
+            c.execute(
+                "INSERT INTO article_signatures(article_id, signature) VALUES (%s, %s) "
+                "ON CONFLICT (article_id) DO UPDATE SET signature = excluded.signature",
+                (article_id, _signature_bytes(signature)),
+            )
+            c.execute(
+                "INSERT INTO lsh_bands(band_key, article_id) "
+                "SELECT k, %s FROM unnest(%s::text[]) AS k ON CONFLICT DO NOTHING",
+                (article_id, sorted(set(keys))),
+            )
+
+        self._write(write, "indexing band keys")
+
+    def band_key_matches(
+        self, keys: Sequence[str], limit: int = 100
+    ) -> list[tuple[str, str, str | None, list[int]]]:
+        if not keys:
+            return []
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT a.id, sa.story_id, a.outlet, s.signature FROM "
+                " (SELECT article_id, COUNT(*) AS shared FROM lsh_bands"
+                "  WHERE band_key = ANY(%s) GROUP BY article_id) m "
+                "JOIN articles a ON a.id = m.article_id "
+                "JOIN story_articles sa ON sa.article_id = a.id "
+                "JOIN article_signatures s ON s.article_id = a.id "
+                "ORDER BY m.shared DESC, a.num LIMIT %s",
+                (list(keys), limit),
+            ).fetchall()
+        )
+        return [
+            (r["id"], r["story_id"], r["outlet"], _signature_values(bytes(r["signature"])))
+            for r in rows
+        ]
+
+    def add_link_terms(
+        self, terms: dict[str, dict[str, int]], documents: int = 1
+    ) -> tuple[int, int]:
+        def write(c: psycopg.Connection[Any]) -> tuple[int, int]:
+            # The documents row first, then terms in key order: every writer takes
+            # the locks in the same order, so two ingest processes never deadlock.
+            c.execute(
+                "INSERT INTO link_state(name, value) VALUES ('documents', %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = link_state.value + excluded.value",
+                (documents,),
+            )
+            for kind in sorted(terms):
+                items = sorted(terms[kind].items())
+                if items:
+                    c.execute(
+                        "INSERT INTO link_terms(kind, term, df) "
+                        "SELECT %s, t, n FROM unnest(%s::text[], %s::bigint[]) AS u(t, n) "
+                        "ORDER BY t "
+                        "ON CONFLICT (kind, term) DO UPDATE SET df = link_terms.df + excluded.df",
+                        (kind, [_no_nul(t) for t, _ in items], [n for _, n in items]),
+                    )
+            rows = {
+                r["name"]: int(r["value"])
+                for r in c.execute(
+                    "SELECT name, value FROM link_state "
+                    "WHERE name IN ('documents', 'checkpoint_documents')"
+                ).fetchall()
+            }
+            return rows.get("documents", 0), rows.get("checkpoint_documents", 0)
+
+        return self._write(write, "counting link terms")
+
+    def checkpoint_link_terms(self) -> int:
+        def write(c: psycopg.Connection[Any]) -> int:
+            c.execute("UPDATE link_terms SET df_checkpoint = df WHERE df_checkpoint <> df")
+            row = c.execute(
+                "INSERT INTO link_state(name, value) SELECT 'checkpoint_documents', "
+                "COALESCE((SELECT value FROM link_state WHERE name = 'documents'), 0) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value RETURNING value"
+            ).fetchone()
+            return int(row["value"]) if row else 0
+
+        return self._write(write, "checkpointing link terms")
+
+    def load_link_terms(self) -> LinkTermStats:
+        def load(c: psycopg.Connection[Any]) -> LinkTermStats:
+            state = {
+                r["name"]: int(r["value"])
+                for r in c.execute("SELECT name, value FROM link_state").fetchall()
+            }
+            stats = LinkTermStats(
+                state.get("documents", 0), state.get("checkpoint_documents", 0)
+            )
+            for r in c.execute("SELECT kind, term, df, df_checkpoint FROM link_terms"):
+                stats.df.setdefault(r["kind"], {})[r["term"]] = (r["df"], r["df_checkpoint"])
+            return stats
+
+        return self._read(load, snapshot=True)
+
+    def iter_link_features(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        last = -1
+        while True:
+            rows = self._read(
+                lambda c, after=last: c.execute(
+                    "SELECT a.num, a.id, sa.story_id, f.data FROM articles a "
+                    "JOIN story_articles sa ON sa.article_id = a.id "
+                    "JOIN article_features f ON f.article_id = a.id "
+                    "WHERE a.num > %s ORDER BY a.num LIMIT 2000",
+                    (after,),
+                ).fetchall()
+            )
+            if not rows:
+                return
+            for r in rows:
+                yield r["id"], r["story_id"], r["data"]
+            last = rows[-1]["num"]
+
     def _summaries(
         self, c: psycopg.Connection[Any], rows: list[dict[str, Any]]
     ) -> list[StorySummary]:
@@ -654,6 +878,17 @@ class PostgresStore(Store):
         phrase = " ".join((query.phrase or "").replace("\x00", "").split())
         where: list[pgsql.Composable] = []
         params: dict[str, Any] = {"limit": limit, "offset": max(offset, 0)}
+        if query.entity and query.entity.strip():
+            # The names the articles' "people" analyses found (migration 2), compared
+            # through the very function that made the stored keys.
+            where.append(
+                pgsql.SQL(
+                    "s.id IN (SELECT sa.story_id FROM article_names n "
+                    "JOIN story_articles sa ON sa.article_id = n.article_id WHERE n.name_key "
+                    "IN (SELECT storyline_name_key(v) FROM unnest(%(names)s::text[]) AS v))"
+                )
+            )
+            params["names"] = name_variants(query.entity.replace("\x00", ""))
         for column in ("outlet", "language"):
             value = getattr(query, column)
             if value:
@@ -683,24 +918,36 @@ class PostgresStore(Store):
                     ).format(filters),
                     params,
                 ).fetchall()
-            order = pgsql.SQL(
-                "hits.score DESC, s.updated_at DESC, s.id"
-                if query.order == "relevance"
-                else "s.updated_at DESC, s.id"
-            )
-            # Best article per story; titles weigh 10x, as on SQLite.
+            if query.order != "relevance":
+                return c.execute(
+                    pgsql.SQL(
+                        "WITH q AS (SELECT {} AS query), "
+                        "hits AS (SELECT DISTINCT sa.story_id "
+                        " FROM q JOIN articles a ON a.search_vector @@ q.query "
+                        " JOIN story_articles sa ON sa.article_id = a.id) "
+                        "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
+                        "FROM hits JOIN stories s ON s.id = hits.story_id WHERE TRUE{} "
+                        "ORDER BY s.updated_at DESC, s.id LIMIT %(limit)s OFFSET %(offset)s"
+                    ).format(tsquery, filters),
+                    params,
+                ).fetchall()
+            # Best article per story among the newest SEARCH_CANDIDATES matching
+            # articles (ts_rank_cd costs per match; see search()); titles weigh 10x.
             return c.execute(
                 pgsql.SQL(
                     "WITH q AS (SELECT {} AS query), "
+                    "matches AS MATERIALIZED (SELECT a.num FROM q JOIN articles a "
+                    " ON a.search_vector @@ q.query ORDER BY a.num DESC LIMIT %(candidates)s), "
                     "hits AS (SELECT sa.story_id, "
                     " MAX(ts_rank_cd({}::float4[], a.search_vector, q.query)) AS score "
-                    " FROM q JOIN articles a ON a.search_vector @@ q.query "
+                    " FROM matches m JOIN articles a ON a.num = m.num CROSS JOIN q "
                     " JOIN story_articles sa ON sa.article_id = a.id GROUP BY sa.story_id) "
                     "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
                     "FROM hits JOIN stories s ON s.id = hits.story_id WHERE TRUE{} "
-                    "ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s"
-                ).format(tsquery, pgsql.Literal(_RANK_WEIGHTS), filters, order),
-                params,
+                    "ORDER BY hits.score DESC, s.updated_at DESC, s.id "
+                    "LIMIT %(limit)s OFFSET %(offset)s"
+                ).format(tsquery, pgsql.Literal(_RANK_WEIGHTS), filters),
+                {**params, "candidates": SEARCH_CANDIDATES},
             ).fetchall()
 
         def combined(words_query: pgsql.Composable | None) -> pgsql.Composable:
@@ -931,26 +1178,30 @@ class PostgresStore(Store):
         def run(
             c: psycopg.Connection[Any], tsquery: pgsql.Composable, params: dict[str, Any]
         ) -> list[Any]:
-            # Rank in the index scan, headline only the page of hits (ts_headline re-parses text).
+            # Rank the newest SEARCH_CANDIDATES matches only (ts_rank_cd costs per
+            # match: a query matching nearly everything stays bounded), and
+            # headline only the page of hits (ts_headline re-parses the text).
             return c.execute(
                 pgsql.SQL(
                     "WITH q AS (SELECT {tsq} AS query), "
+                    "matches AS MATERIALIZED (SELECT a.num FROM q JOIN articles a "
+                    " ON a.search_vector @@ q.query ORDER BY a.num DESC LIMIT %(candidates)s), "
                     "hits AS (SELECT a.num, a.id, a.title, a.body, a.outlet, a.published, "
                     " ts_rank_cd({w}::float4[], a.search_vector, q.query) AS rank "
-                    " FROM q JOIN articles a ON a.search_vector @@ q.query "
-                    " ORDER BY rank DESC, a.num LIMIT %(limit)s) "
+                    " FROM matches m JOIN articles a ON a.num = m.num CROSS JOIN q "
+                    " ORDER BY rank DESC, a.num DESC LIMIT %(limit)s) "
                     "SELECT h.id, h.title, h.body, h.outlet, h.published, sa.story_id, "
                     " ts_headline({cfg}, h.body, q.query, {opts}) AS body_snippet, "
                     " ts_headline({cfg}, h.title, q.query, {opts}) AS title_snippet "
                     "FROM hits h CROSS JOIN q LEFT JOIN story_articles sa ON sa.article_id = h.id "
-                    "ORDER BY h.rank DESC, h.num"
+                    "ORDER BY h.rank DESC, h.num DESC"
                 ).format(
                     tsq=tsquery,
                     w=pgsql.Literal(_RANK_WEIGHTS),
                     cfg=config,
                     opts=pgsql.Literal(_HEADLINE_OPTIONS),
                 ),
-                {**params, "limit": limit},
+                {**params, "limit": limit, "candidates": SEARCH_CANDIDATES},
             ).fetchall()
 
         def load(c: psycopg.Connection[Any]) -> list[Any]:

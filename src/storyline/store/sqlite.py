@@ -21,6 +21,7 @@ import json
 import os
 import random
 import sqlite3
+import struct
 import threading
 import time
 from collections import Counter
@@ -34,7 +35,9 @@ from typing import Any, TypeVar
 from storyline.records import Article, RemovedBlock, SearchHit, Story, StorySummary, as_datetime
 from storyline.store import migrations
 from storyline.store.base import (
+    SEARCH_CANDIDATES,
     IngestError,
+    LinkTermStats,
     Store,
     StoreError,
     StoryCandidate,
@@ -80,6 +83,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _signature_bytes(signature: Sequence[int]) -> bytes:
+    """A MinHash as stored: little-endian uint32 values."""
+    return struct.pack(f"<{len(signature)}I", *(int(v) for v in signature))
+
+
+def _signature_values(data: bytes) -> list[int]:
+    return list(struct.unpack(f"<{len(data) // 4}I", data))
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     message = str(exc).lower()
     return "locked" in message or "busy" in message
@@ -108,6 +120,29 @@ def _words(query: str) -> list[str]:
 def _fts_quoted(words: list[str], operator: str) -> str:
     """Words as quoted FTS5 strings: no syntax left to fail."""
     return f" {operator} ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+# The matches of ?1 (rowid as num, bm25 score as score) among the newest ?2 (best
+# first, then newest first; at most ?3 of them, -1 for all).  The subquery finds the
+# rowid just below the newest ?2 matches by walking the index backwards (no
+# ranking), so bm25() runs on at most ?2 rows; FTS5 uses the rowid bound.
+_RANKED_MATCHES = (
+    "SELECT rowid AS num, bm25(articles_fts, 10.0, 1.0) AS score FROM articles_fts "
+    "WHERE articles_fts MATCH ?1 AND rowid > COALESCE((SELECT rowid FROM articles_fts "
+    " WHERE articles_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2), 0) "
+    "ORDER BY score, rowid DESC LIMIT ?3"
+)
+
+
+def name_variants(name: str) -> list[str]:
+    """An entity name as asked and cased the ways names are written.
+
+    The stored name keys fold case with SQL lower(), which on SQLite (and on
+    PostgreSQL in the C locale) folds ASCII letters only: "émile zola" must
+    also be tried as "Émile Zola" to meet the key of a name written that way.
+    """
+    name = " ".join(name.split())
+    return list(dict.fromkeys([name, name.title(), name.capitalize(), name.upper(), name.lower()]))
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:
@@ -550,6 +585,188 @@ class SQLiteStore(Store):
 
         return self._read(load)
 
+    # -- the global stage's memory ---------------------------------------------
+    @staticmethod
+    def _candidates(rows: list[sqlite3.Row]) -> list[StoryCandidate]:
+        return [
+            StoryCandidate(
+                id=r["id"],
+                title=r["title"],
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                article_count=r["article_count"],
+            )
+            for r in rows
+        ]
+
+    def stories_between(self, low: str, high: str) -> list[StoryCandidate]:
+        return self._read(
+            lambda c: self._candidates(
+                c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "WHERE last_seen >= ? AND first_seen <= ?",
+                    (low, high),
+                ).fetchall()
+            )
+        )
+
+    def recent_stories(self, limit: int) -> list[StoryCandidate]:
+        return self._read(
+            lambda c: self._candidates(
+                c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "ORDER BY updated_at DESC, id LIMIT ?",
+                    (limit,),
+                ).fetchall()
+            )
+        )
+
+    def stories_by_id(self, story_ids: Sequence[str]) -> list[StoryCandidate]:
+        if not story_ids:
+            return []
+        return self._read(
+            lambda c: self._candidates(
+                c.execute(
+                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
+                    "WHERE id IN (SELECT value FROM json_each(?))",
+                    (_dumps(list(story_ids)),),
+                ).fetchall()
+            )
+        )
+
+    def story_features(self, story_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {s: [] for s in story_ids}
+        if not story_ids:
+            return found
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT sa.story_id, f.data FROM story_articles sa "
+                "JOIN article_features f ON f.article_id = sa.article_id "
+                "JOIN articles a ON a.id = sa.article_id "
+                "WHERE sa.story_id IN (SELECT value FROM json_each(?)) ORDER BY a.num",
+                (_dumps(list(story_ids)),),
+            ).fetchall()
+        )
+        for r in rows:
+            found[r["story_id"]].append(json.loads(r["data"]))
+        return found
+
+    def link_state(self, name: str) -> int | None:
+        row = self._read(
+            lambda c: c.execute("SELECT value FROM link_state WHERE name = ?", (name,)).fetchone()
+        )
+        return int(row["value"]) if row else None
+
+    def set_link_state(self, name: str, value: int) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT INTO link_state(name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, int(value)),
+            )
+
+    def add_band_keys(self, article_id: str, signature: Sequence[int], keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO article_signatures(article_id, signature) VALUES (?, ?)",
+                (article_id, _signature_bytes(signature)),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO lsh_bands(band_key, article_id) VALUES (?, ?)",
+                [(k, article_id) for k in keys],
+            )
+
+    def band_key_matches(
+        self, keys: Sequence[str], limit: int = 100
+    ) -> list[tuple[str, str, str | None, list[int]]]:
+        if not keys:
+            return []
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT a.id, sa.story_id, a.outlet, s.signature FROM "
+                " (SELECT article_id, COUNT(*) AS shared FROM lsh_bands"
+                "  WHERE band_key IN (SELECT value FROM json_each(?)) GROUP BY article_id) m "
+                "JOIN articles a ON a.id = m.article_id "
+                "JOIN story_articles sa ON sa.article_id = a.id "
+                "JOIN article_signatures s ON s.article_id = a.id "
+                "ORDER BY m.shared DESC, a.num LIMIT ?",
+                (_dumps(list(keys)), limit),
+            ).fetchall()
+        )
+        return [
+            (r["id"], r["story_id"], r["outlet"], _signature_values(r["signature"])) for r in rows
+        ]
+
+    def add_link_terms(
+        self, terms: dict[str, dict[str, int]], documents: int = 1
+    ) -> tuple[int, int]:
+        with self._writing() as conn:
+            for kind in sorted(terms):
+                conn.executemany(
+                    "INSERT INTO link_terms(kind, term, df) VALUES (?, ?, ?) "
+                    "ON CONFLICT(kind, term) DO UPDATE SET df = df + excluded.df",
+                    [(kind, t, n) for t, n in sorted(terms[kind].items())],
+                )
+            conn.execute(
+                "INSERT INTO link_state(name, value) VALUES ('documents', ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (documents,),
+            )
+            rows = dict(
+                conn.execute(
+                    "SELECT name, value FROM link_state "
+                    "WHERE name IN ('documents', 'checkpoint_documents')"
+                ).fetchall()
+            )
+        return int(rows.get("documents", 0)), int(rows.get("checkpoint_documents", 0))
+
+    def checkpoint_link_terms(self) -> int:
+        with self._writing() as conn:
+            conn.execute("UPDATE link_terms SET df_checkpoint = df WHERE df_checkpoint <> df")
+            conn.execute(
+                "INSERT INTO link_state(name, value) SELECT 'checkpoint_documents', "
+                "COALESCE((SELECT value FROM link_state WHERE name = 'documents'), 0) "
+                "WHERE true ON CONFLICT(name) DO UPDATE SET value = excluded.value"
+            )
+            row = conn.execute(
+                "SELECT value FROM link_state WHERE name = 'checkpoint_documents'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def load_link_terms(self) -> LinkTermStats:
+        def load(c: sqlite3.Connection) -> LinkTermStats:
+            state = dict(c.execute("SELECT name, value FROM link_state").fetchall())
+            stats = LinkTermStats(
+                int(state.get("documents", 0)), int(state.get("checkpoint_documents", 0))
+            )
+            for kind, term, df, df_checkpoint in c.execute(
+                "SELECT kind, term, df, df_checkpoint FROM link_terms"
+            ):
+                stats.df.setdefault(kind, {})[term] = (df, df_checkpoint)
+            return stats
+
+        return self._read(load)
+
+    def iter_link_features(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        last = -1
+        while True:
+            rows = self._read(
+                lambda c, after=last: c.execute(
+                    "SELECT a.num, a.id, sa.story_id, f.data FROM articles a "
+                    "JOIN story_articles sa ON sa.article_id = a.id "
+                    "JOIN article_features f ON f.article_id = a.id "
+                    "WHERE a.num > ? ORDER BY a.num LIMIT 2000",
+                    (after,),
+                ).fetchall()
+            )
+            if not rows:
+                return
+            for r in rows:
+                yield r["id"], r["story_id"], json.loads(r["data"])
+            last = rows[-1]["num"]
+
     def list_stories(self, limit: int = 50, offset: int = 0) -> list[StorySummary]:
         def load(c: sqlite3.Connection) -> list[StorySummary]:
             rows = c.execute(
@@ -606,6 +823,16 @@ class SQLiteStore(Store):
         phrase = " ".join((query.phrase or "").split())
         where: list[str] = []
         params: list[Any] = []
+        if query.entity and query.entity.strip():
+            # The names the articles' "people" analyses found (migration 2), compared
+            # through the very expression that made the stored keys.
+            key = migrations.SQLITE_NAME_KEY.format("value")
+            where.append(
+                "s.id IN (SELECT sa.story_id FROM article_names n "
+                "JOIN story_articles sa ON sa.article_id = n.article_id "
+                f"WHERE n.name_key IN (SELECT {key} FROM json_each(?)))"
+            )
+            params.append(_dumps(name_variants(query.entity)))
         if query.outlet:
             where.append(
                 "EXISTS (SELECT 1 FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
@@ -654,24 +881,23 @@ class SQLiteStore(Store):
 
             def ranked(cap: int) -> list[sqlite3.Row]:
                 # A story ranks by its best article (bm25 is lower-is-better; titles
-                # weigh 10x).  bm25() cannot sit inside an aggregate: rank first.
+                # weigh 10x) among the newest SEARCH_CANDIDATES matching articles:
+                # bm25() costs per match, so a query matching everything stays bounded.
                 return c.execute(
-                    "WITH matches AS MATERIALIZED (SELECT rowid AS num, "
-                    " bm25(articles_fts, 10.0, 1.0) AS score FROM articles_fts "
-                    " WHERE articles_fts MATCH ? ORDER BY score LIMIT ?), "
+                    f"WITH matches AS MATERIALIZED ({_RANKED_MATCHES}), "
                     "hits AS (SELECT sa.story_id, MIN(m.score) AS score FROM matches m "
                     " JOIN articles a ON a.num = m.num "
                     " JOIN story_articles sa ON sa.article_id = a.id GROUP BY sa.story_id) "
                     "SELECT s.id, s.title, s.first_seen, s.last_seen, s.article_count "
                     f"FROM hits JOIN stories s ON s.id = hits.story_id WHERE 1 = 1{filters} "
                     "ORDER BY hits.score, s.updated_at DESC, s.id LIMIT ? OFFSET ?",
-                    (match, cap, *params, limit, offset),
+                    (match, SEARCH_CANDIDATES, cap, *params, limit, offset),
                 ).fetchall()
 
             # Only the best articles need joining: the first `offset + limit` stories
             # among the top-ranked articles are the overall first ones (each story
             # ranks by its best article).  A short page means the cap cut stories
-            # off (or filters dropped them): then rank every match.
+            # off (or filters dropped them): then join every ranked match.
             if not where:
                 rows = ranked((offset + limit) * 8)
                 if len(rows) == limit:
@@ -872,21 +1098,27 @@ class SQLiteStore(Store):
         query = (query or "").strip()
         if not query or limit <= 0:
             return []
-        # Title matches weigh 10x body matches; bm25() is lower-is-better.
+        # Title matches weigh 10x body matches; bm25() is lower-is-better.  Rank
+        # first (bounded, see _RANKED_MATCHES), then make snippets for the page of
+        # hits only: the sorter would otherwise build one for every match.
         sql = (
+            f"WITH top AS MATERIALIZED ({_RANKED_MATCHES}) "
             "SELECT a.id, a.title, a.outlet, a.published, sa.story_id, "
             " snippet(articles_fts, 1, '', '', '…', 24) AS body_snippet, "
             " snippet(articles_fts, 0, '', '', '…', 24) AS title_snippet "
-            "FROM articles_fts "
-            "JOIN articles a ON a.num = articles_fts.rowid "
+            "FROM top CROSS JOIN articles_fts ON articles_fts.rowid = top.num "
+            "JOIN articles a ON a.num = top.num "
             "LEFT JOIN story_articles sa ON sa.article_id = a.id "
-            "WHERE articles_fts MATCH ? "
-            "ORDER BY bm25(articles_fts, 10.0, 1.0), a.num LIMIT ?"
+            "WHERE articles_fts MATCH ?1 "
+            "ORDER BY top.score, top.num DESC"
         )
+
+        def execute(c: sqlite3.Connection, match: str) -> list[sqlite3.Row]:
+            return c.execute(sql, (match, SEARCH_CANDIDATES, limit)).fetchall()
 
         def run(c: sqlite3.Connection) -> list[sqlite3.Row]:
             try:
-                return c.execute(sql, (query, limit)).fetchall()
+                return execute(c, query)
             except sqlite3.OperationalError as exc:
                 if _is_busy(exc):
                     raise
@@ -895,9 +1127,9 @@ class SQLiteStore(Store):
                 words = _words(query)
                 if not words:
                     return []
-                rows = c.execute(sql, (_fts_quoted(words, "AND"), limit)).fetchall()
+                rows = execute(c, _fts_quoted(words, "AND"))
                 if not rows and len(words) > 1:
-                    rows = c.execute(sql, (_fts_quoted(words, "OR"), limit)).fetchall()
+                    rows = execute(c, _fts_quoted(words, "OR"))
                 return rows
 
         rows = self._read(run)
