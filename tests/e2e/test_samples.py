@@ -199,3 +199,23 @@ def test_ics_export_holds_the_scheduled_talks(loaded: Storyline) -> None:
     for day in ("20220110", "20220112", "20220113"):
         assert f"DTSTART;VALUE=DATE:{day}" in ics
     assert "DTSTART;VALUE=DATE:20211227" not in ics  # past events are not in the calendar
+
+
+def test_claims_are_embedded_at_ingest(
+    loaded: Storyline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storyline.compare as compare
+
+    story = loaded.story(loaded.stories()[0].id)
+    assert story is not None
+    for article in story.articles:
+        claims = loaded.store.get_analysis(article.id, "claims")
+        assert claims and claims["spans"] and claims["dim"] > 0 and claims["vectors"]
+
+    def no_model(texts: Any) -> Any:
+        raise AssertionError(f"the story view embedded {len(texts)} texts at read time")
+
+    # Every claim vector comes from the store: the read-time embedder is never asked.
+    monkeypatch.setattr(compare, "cached_embed", no_model)
+    facts = loaded.story_json(story.id)["facts"]  # type: ignore[index]
+    assert any(f["status"] == "corroborated" for f in facts)

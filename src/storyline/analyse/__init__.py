@@ -17,7 +17,7 @@ from storyline.analyse.nlp import ModelUnavailable, load_nlp
 from storyline.analyse.timex import TimeExpression, tag_times
 from storyline.records import Article
 
-ANALYSIS_KINDS = ("time_expressions", "people", "events")
+ANALYSIS_KINDS = ("time_expressions", "people", "events", "claims")
 
 
 def _english(article: Article) -> bool:
@@ -52,8 +52,13 @@ def analyse_article(article: Article) -> dict[str, Any]:
         if _english(article)
         else []
     )
+    # Imported here: the comparison package imports this one.
+    from storyline.compare.claims import article_claims
+
     return {
         "time_expressions": [asdict(t) for t in times],
         "people": found.to_dict(),
         "events": [asdict(e) for e in events],
+        # Claim spans and their embeddings, so a story's first view only reads them.
+        "claims": article_claims(article.body),
     }
