@@ -503,6 +503,20 @@ def test_check_reports_a_story_deleted_behind_its_back(
     assert any("orphaned story link" in p and "gone" in p for p in problems), problems
 
 
+def test_check_reports_near_duplicate_index_rows_of_missing_articles(
+    backend: str, store_url: str, store: Store
+) -> None:
+    add_story_with(store, "s", [full_article("kept", content_hash="1")])
+    store.add_band_keys("kept", [1, 2, 3], ["b0:1", "b1:2"])
+    assert store.check() == []
+    execute_behind_back(
+        backend, store_url, "INSERT INTO lsh_bands(band_key, article_id) VALUES ('b0:1', 'ghost')"
+    )
+    problems = "\n".join(store.check())
+    assert "lsh_bands names a missing article ghost" in problems
+    assert "kept" not in problems
+
+
 def test_check_reports_counts_unlinked_articles_and_bad_redirects(
     backend: str, store_url: str, store: Store
 ) -> None:

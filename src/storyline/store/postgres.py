@@ -1369,6 +1369,13 @@ class PostgresStore(Store):
                 "SELECT r.old_id FROM story_redirects r JOIN stories s ON s.id = r.old_id",
                 lambda r: f"story {r['old_id']} exists but is also redirected away",
             )
+            # The near-duplicate index must only name stored articles (same transaction).
+            for table in ("lsh_bands", "article_signatures"):
+                report(
+                    f"SELECT DISTINCT t.article_id FROM {table} t "
+                    "LEFT JOIN articles a ON a.id = t.article_id WHERE a.id IS NULL",
+                    lambda r, table=table: f"{table} names a missing article {r['article_id']}",
+                )
             return problems
 
         return self._read(run, snapshot=True)

@@ -1258,6 +1258,13 @@ class SQLiteStore(Store):
                 "SELECT r.old_id FROM story_redirects r JOIN stories s ON s.id = r.old_id",
                 lambda r: f"story {r[0]} exists but is also redirected away",
             )
+            # The near-duplicate index must only name stored articles (same transaction).
+            for table in ("lsh_bands", "article_signatures"):
+                report(
+                    f"SELECT DISTINCT t.article_id FROM {table} t "
+                    "LEFT JOIN articles a ON a.id = t.article_id WHERE a.id IS NULL",
+                    lambda r, table=table: f"{table} names a missing article {r[0]}",
+                )
             return problems
 
         # FTS5's integrity-check is written as an INSERT, so it needs the write
