@@ -233,3 +233,17 @@ def test_list_page_filters_and_search(client: TestClient, sample_story: dict[str
     html = client.get("/", params={"outlet": "Nobody"}).text
     assert "No story matches these filters" in html
     assert client.get("/", params={"since": "bad"}).status_code == 422
+
+
+def test_every_actor_link_lists_its_story(client: TestClient,
+                                          sample_story: dict[str, Any]) -> None:
+    """An actor's link on the story page filters the list to stories with that actor."""
+    html = client.get(f"/stories/{sample_story['id']}").text
+    links = re.findall(r'<a class="actor[^"]*" href="(/\?entity=[^"]+)"', html)
+    assert len(links) == len(sample_story["actors"]) > 0
+    for link in links:
+        listed = client.get(link.replace("&amp;", "&")).text
+        assert f'href="/stories/{sample_story["id"]}"' in listed, link
+    # A name that is no actor of any story lists nothing, even if the text has the words.
+    listed = client.get("/", params={"entity": "Strategic Security Dialogue"}).text
+    assert "No story matches these filters" in listed
