@@ -18,7 +18,6 @@ from storyline.link.cluster import (
     encode_vector,
     fit_logistic,
     gold_training_pairs,
-    person_names,
 )
 from storyline.link.features import entity_names, shingle_sample
 from storyline.store.base import StoryCandidate
@@ -215,43 +214,3 @@ def test_driver_applies_merges_and_redirects_the_merged_away_id() -> None:
     assert set(driver.stories) == {"q2"} and driver.stories["q2"].article_count == 4
     assert driver.resolve("q1") == "q2" and driver.resolve("q2") == "q2"
 
-
-def _vector(clusterer: OnlineClusterer, first: dict, second: dict) -> dict[str, float]:
-    return dict(zip(FEATURE_NAMES, clusterer.pair_features(first, second), strict=True))
-
-
-def test_people_and_numbers_in_the_lead_tell_look_alike_events_apart() -> None:
-    def injury(player: str, number: str, people: bool = True) -> dict:
-        title = f"Saints place {player} on injured reserve"
-        body = f"The Saints placed running back {player} on injured reserve, number {number}."
-        return article_features(
-            title, body, None, "en", EMBEDDER, people=[player] if people else None
-        )
-
-    clusterer = OnlineClusterer()
-    other_player = _vector(clusterer, injury("Reggie Bush", "25"), injury("Pierre Thomas", "23"))
-    same_player = _vector(clusterer, injury("Reggie Bush", "25"), injury("Mr. Bush", "25"))
-    untagged = _vector(
-        clusterer, injury("Reggie Bush", "25", False), injury("Pierre Thomas", "25", False)
-    )
-    assert other_player["people_conflict"] == 1.0 and other_player["numbers_conflict"] == 1.0
-    assert same_player["people_conflict"] == 0.0 and same_player["numbers_conflict"] == 0.0
-    # Without an entity tagger the feature is silent rather than a conflict.
-    assert untagged["people_conflict"] == 0.0
-
-
-def test_person_names_are_read_from_the_entity_analysis() -> None:
-    analyses = {
-        "people": {
-            "entities": [
-                {"text": "Tara Reid", "start": 0, "end": 9, "label": "PERSON", "canonical": "x"},
-                {"text": "Malibu", "start": 20, "end": 26, "label": "GPE", "canonical": "y"},
-            ]
-        }
-    }
-    assert person_names(analyses) == ["Tara Reid"]
-    assert person_names({}) == []
-    features = article_features(
-        "Tara Reid enters rehab", "Reid checked in.", None, "en", EMBEDDER, people=["Tara Reid"]
-    )
-    assert features["people"] == ["reid"] and features["lead_people"] == ["reid"]

@@ -185,54 +185,13 @@ def embed_cached(embedder: Embedder, texts: Sequence[str], cache_dir: Path | Non
     return np.stack([cached[k] for k in keys]).astype(np.float32)
 
 
-def people_cached(texts: Sequence[str], cache_dir: Path | None) -> list[list[str]] | None:
-    """PERSON names per text from the spaCy pipeline the analysis stage uses (None when it
-    is not installed); with a cache folder, each text is tagged once across runs."""
-    from storyline.analyse.nlp import ModelUnavailable, load_nlp, model_name
-
-    try:
-        nlp = load_nlp()
-    except ModelUnavailable as exc:
-        print(f"people feature off: {exc}", file=sys.stderr)
-        return None
-    path = cache_dir / f"people-{model_name()}.json" if cache_dir else None
-    cached: dict[str, list[str]] = {}
-    if path is not None and path.exists():
-        cached = json.loads(path.read_text(encoding="utf-8"))
-    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
-    missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in cached}
-    if missing:
-        # Only the entity recogniser is needed here (its output does not depend on the parser).
-        enabled = [n for n in ("tok2vec", "ner") if n in nlp.pipe_names]
-        with nlp.select_pipes(enable=enabled):
-            for key, doc in zip(missing, nlp.pipe(missing.values(), batch_size=32), strict=True):
-                cached[key] = [e.text for e in doc.ents if e.label_ == "PERSON"]
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(cached), encoding="utf-8")
-    return [cached[k] for k in keys]
-
-
-def attach_features(
-    docs: Sequence[EvalDoc], embedder: Embedder, cache_dir: Path | None, people: bool = True
-) -> None:
-    """Link features as the pipeline computes them: PERSON names come from the analysis
-    stage's spaCy pipeline over the body, for English documents only (as in production)."""
+def attach_features(docs: Sequence[EvalDoc], embedder: Embedder, cache_dir: Path | None) -> None:
     texts = [embedding_text(d.title, d.body) for d in docs]
     vectors = embed_cached(embedder, texts, cache_dir)
-    english = [d for d in docs if (d.language or "").startswith("en")]
-    tagged = people_cached([d.body for d in english], cache_dir) if people and english else None
-    names = dict(zip([d.id for d in english], tagged, strict=True)) if tagged else {}
     for doc, vector in zip(docs, vectors, strict=True):
         doc.embedding = vector
         doc.features = article_features(
-            doc.title,
-            doc.body,
-            doc.published,
-            doc.language,
-            embedder,
-            embedding=vector,
-            people=names.get(doc.id),
+            doc.title, doc.body, doc.published, doc.language, embedder, embedding=vector
         )
 
 
