@@ -100,6 +100,8 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from storyline.config import Settings  # noqa: E402
+from storyline.link.base import LinkDecision  # noqa: E402
+from storyline.link.cluster import MergingDecision  # noqa: E402
 from storyline.link.features import TermStats  # noqa: E402
 from storyline.link.stories import CheckpointStats, next_checkpoint  # noqa: E402
 from storyline.pipeline import Pipeline  # noqa: E402
@@ -268,5 +270,46 @@ def test_near_copies_are_found_through_band_keys_also_in_an_old_store(tmp_path: 
         assert store.load_link_terms().documents == 2  # back-filled, then the copy
         passages = store.get_analysis(outcomes[0].article_id or "", "shared_passages")
         assert passages and passages[0]["with_article_id"] == first.article_id
+    finally:
+        store.close()
+
+
+class _BridgingLinker:
+    """Two articles start stories; the third bridges them (a scripted `MergingDecision`)."""
+
+    similarity_method = "scripted-merge"
+    window_days = 30.0
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def features(self, article: object) -> dict:
+        return {}
+
+    def decide(self, features: object, candidates: list) -> LinkDecision:
+        self.calls += 1
+        if self.calls < 3:
+            return LinkDecision(None, 0.0)
+        survivor, merged = sorted(c.id for c in candidates)
+        return MergingDecision(survivor, 0.9, merge_from=[merged])
+
+
+def test_a_merging_decision_moves_the_stories_into_one_and_redirects(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    docs = [_report(0, 0, rng), _report(2, 1, rng), _report(4, 2, rng)]
+    store = open_store(str(tmp_path / "merge.db"))
+    try:
+        pipeline = Pipeline(store, Settings.from_env(), linker=_BridgingLinker())
+        outcomes = pipeline.ingest(docs).outcomes
+        assert [o.status for o in outcomes] == ["new", "new", "new"]
+        first, second, bridge = (o.story_id for o in outcomes)
+        assert first != second
+        survivor = min(first, second)
+        assert bridge == survivor
+        assert _partition(store) == {frozenset(o.article_id for o in outcomes)}
+        merged_away = max(first, second)
+        redirected = store.get_story(merged_away)
+        assert redirected is not None and redirected.id == survivor
+        assert store.check() == []
     finally:
         store.close()
