@@ -85,6 +85,11 @@ class TreeMonitor:
     def cpu_seconds(self) -> float:
         return sum(self.cpu.values()) - self.start_cpu
 
+    @property
+    def own_cpu_seconds(self) -> float:
+        """CPU of this process alone (reading, ordering, the global stage)."""
+        return self.cpu.get(self.me.pid, self.start_cpu) - self.start_cpu
+
 
 def bcubed_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     by_gold: dict[str, set[int]] = {}
@@ -114,6 +119,7 @@ class Row:
     per_document_s: float
     global_s: float
     cpu_s: float
+    main_cpu_s: float  # this process: the serial part (global stage) for the pool
     peak_rss_mb: float
     load_before: float
     load_after: float
@@ -143,11 +149,48 @@ def run_batch(
         input_name, analysis, executor, workers, result.documents, round(seconds, 2),
         round(result.documents / seconds, 2), round(result.per_document_seconds, 2),
         round(result.global_seconds, 2), round(monitor.cpu_seconds, 1),
+        round(monitor.own_cpu_seconds, 1),
         round(monitor.peak_rss / 2**20), round(load_before, 2), round(load_after, 2),
         round(bcubed_f1([labels[u] for u in urls], [assigned[u] for u in urls]), 3),
     )
     print(json.dumps(asdict(row)), flush=True)
     return row
+
+
+def stage_cpu(files: list[Path], input_name: str) -> dict[str, object]:
+    """CPU ms per article of the per-document stage and of the global stage, one process.
+
+    No analysis; models loaded and warmed before timing, so start-up is not counted.
+    """
+    from storyline.batch import DocumentStage, order_key, read_file
+    from storyline.link.stories import default_linker
+    from storyline.pipeline import Pipeline
+
+    settings = Settings.from_env()
+    linker = default_linker()
+    stage = DocumentStage(settings, linker, analyse=False).warm_up()
+    docs = [d for f in files for d in read_file(str(f), settings)]
+    stage(docs[0])  # loads the embedder
+    cpu0 = time.process_time()
+    items = [stage(d) for d in docs]
+    per_doc = time.process_time() - cpu0
+    items.sort(key=order_key)
+    with tempfile.TemporaryDirectory(prefix="storyline-bench-") as tmp:
+        store = open_store(str(Path(tmp) / "bench.db"))
+        pipeline = Pipeline(store, settings, linker=linker)
+        pipeline.warm_up()
+        cpu0 = time.process_time()
+        pipeline.ingest_processed(items)
+        global_cpu = time.process_time() - cpu0
+        store.close()
+    out: dict[str, object] = {
+        "input": input_name, "articles": len(docs),
+        "per_document_cpu_ms": round(per_doc / len(docs) * 1000, 1),
+        "global_cpu_ms": round(global_cpu / len(docs) * 1000, 1),
+        "load": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(out), flush=True)
+    return out
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
@@ -237,7 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fast-size", type=int, default=600, help="articles, no analysis")
     parser.add_argument("--full-size", type=int, default=120, help="articles, with analysis")
-    parser.add_argument("--skip", nargs="*", default=[], help="ray, alternatives")
+    parser.add_argument("--skip", nargs="*", default=[], help="ray, alternatives, stages, rows")
+    parser.add_argument(
+        "--configs", default="local:1,process:2,ray:1,ray:2",
+        help="executor:workers rows to run, comma-separated",
+    )
+    parser.add_argument(
+        "--analysis-inputs", default="jsonl,warc",
+        help="inputs (jsonl, warc) that also get a row with analysis, comma-separated",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
@@ -249,12 +300,23 @@ def main(argv: list[str] | None = None) -> int:
             corpora[(fmt, size)] = (summary.files, read_labels(summary.labels))
     print(f"corpora in {root}; cpu count {os.cpu_count()}", file=sys.stderr)
 
-    configs = [("local", 1), ("process", 2)]
-    if "ray" not in args.skip:
-        configs += [("ray", 1), ("ray", 2)]
+    configs = [
+        (executor, int(workers))
+        for executor, workers in (c.split(":") for c in args.configs.split(",") if c)
+        if not (executor == "ray" and "ray" in args.skip)
+    ]
+    with_analysis = {f for f in args.analysis_inputs.split(",") if f}
+    stages: list[dict[str, object]] = []
+    if "stages" not in args.skip:
+        for fmt, name in (("jsonl", "clean text"), ("warc", "HTML")):
+            stages.append(stage_cpu(corpora[(fmt, args.fast_size)][0], name))
     rows: list[Row] = []
     for analysis, size in ((False, args.fast_size), (True, args.full_size)):
         for fmt, name in (("jsonl", "clean text"), ("warc", "HTML")):
+            if "rows" in args.skip:
+                continue
+            if analysis and fmt not in with_analysis:
+                continue
             files, labels = corpora[(fmt, size)]
             for executor, workers in configs:
                 rows.append(run_batch(files, labels, name, analysis, executor, workers))
@@ -277,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
               f"| {r.cpu_s} | {r.peak_rss_mb} | {r.load_before}→{r.load_after} | {r.bcubed_f1} |")
     if args.json:
         args.json.write_text(json.dumps(
-            {"rows": [asdict(r) for r in rows], "alternatives": alternatives}, indent=2
+            {"stages": stages, "rows": [asdict(r) for r in rows], "alternatives": alternatives},
+            indent=2,
         ))
     return 0
 

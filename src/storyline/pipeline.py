@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,6 +23,7 @@ from storyline.extract import ExtractionError, extract, line_fingerprints
 from storyline.extract.outlets import OutletRegistry
 from storyline.link.cluster import decode_vector
 from storyline.link.dedup import band_keys, lsh_params, minhash_signature
+from storyline.link.passages import PreparedText, prepare
 from storyline.link.stories import (
     LinkDecision,
     StatefulLinker,
@@ -41,6 +43,9 @@ from storyline.store.base import Store, StoreError, StoryCandidate, window_bound
 
 # A line seen in this many earlier articles of the same outlet is page furniture.
 BOILERPLATE_MIN_ARTICLES = 3
+# Tokenised article bodies kept for passage alignment (a few days of a busy stream's
+# story members; ~20 kB each).
+PREPARED_CACHE_SIZE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,8 @@ class ProcessedDocument:
     analyses: dict[str, Any]
     link_features: dict[str, Any] | None = None
     signature: list[int] | None = None
+    # `line_fingerprints(raw)`: the outlet-boilerplate candidates (HTML: a page parse).
+    fingerprints: list[str] | None = None
 
 
 def with_link_inputs(processed: ProcessedDocument, linker: StoryLinker) -> ProcessedDocument:
@@ -88,7 +95,11 @@ def extract_job(job: ExtractJob) -> ProcessedDocument | Failure:
         article = extract(
             job.raw, load_registry(job.registry_paths), max_html_depth=job.max_html_depth
         )
-        return ProcessedDocument(article, analyse_article(article) if job.analyse else {})
+        return ProcessedDocument(
+            article,
+            analyse_article(article) if job.analyse else {},
+            fingerprints=line_fingerprints(job.raw) if article.outlet else None,
+        )
     except ExtractionError as exc:
         return Failure(job.raw.source, "extract", str(exc))
     except RecursionError:
@@ -271,6 +282,11 @@ class Pipeline:
     executor: Executor = field(default_factory=InProcessExecutor)
     _window: StoryWindow | None = field(default=None, init=False, repr=False)
     _stats_stale: bool = field(default=False, init=False, repr=False)
+    # Tokenised bodies of recent articles: a story's members are passage partners
+    # of article after article, and tokenising them is half the cost of a comparison.
+    _prepared: OrderedDict[str, PreparedText] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
 
     def ingest(
         self,
@@ -379,8 +395,13 @@ class Pipeline:
 
     def _store_article(self, raw: RawDocument, processed: ProcessedDocument) -> IngestOutcome:
         try:
+            fingerprints = processed.fingerprints
+            if fingerprints is None and processed.article.outlet:
+                fingerprints = line_fingerprints(raw)
             try:
-                article, analyses = self._reclean_with_outlet_memory(raw, processed)
+                article, analyses = self._reclean_with_outlet_memory(
+                    raw, processed, fingerprints or []
+                )
             except ExtractionError as exc:  # nothing but the outlet's repeated lines
                 return self._failed(Failure(raw.source, "extract", str(exc)))
             duplicate_of = self._exact_duplicate(article)
@@ -440,7 +461,9 @@ class Pipeline:
                     self.store.put_analysis(article.id, kind, data)
                 self._store_passages(article, partners)
                 if article.outlet:
-                    self.store.add_boilerplate_lines(article.outlet, line_fingerprints(raw))
+                    if fingerprints is None:
+                        fingerprints = line_fingerprints(raw)
+                    self.store.add_boilerplate_lines(article.outlet, fingerprints)
                 self.store.add_band_keys(article.id, signature, keys)
                 position = None
                 if stateful:
@@ -586,9 +609,21 @@ class Pipeline:
             reason="already stored",
         )
 
+    def _prepared_body(self, article: Article) -> PreparedText:
+        """`prepare(article.body)`, from the cache when this body was prepared recently."""
+        held = self._prepared.get(article.id)
+        if held is not None and held.text == article.body:
+            self._prepared.move_to_end(article.id)
+            return held
+        held = prepare(article.body)
+        self._prepared[article.id] = held
+        if len(self._prepared) > PREPARED_CACHE_SIZE:
+            self._prepared.popitem(last=False)
+        return held
+
     def _store_passages(self, article: Article, partners: list[Article]) -> None:
         """Record, on both sides, the passages the new article shares with its story."""
-        found = passages_against(article, partners)
+        found = passages_against(article, partners, self._prepared_body)
         for article_id, items in found.items():
             if article_id == article.id:
                 self.store.put_analysis(article_id, "shared_passages", items)
@@ -597,13 +632,13 @@ class Pipeline:
                 self.store.put_analysis(article_id, "shared_passages", existing + items)
 
     def _reclean_with_outlet_memory(
-        self, raw: RawDocument, processed: ProcessedDocument
+        self, raw: RawDocument, processed: ProcessedDocument, fingerprints: list[str]
     ) -> tuple[Article, dict[str, Any]]:
         """Drop lines this outlet repeats across its articles (menus, promos, footers)."""
         article = processed.article
         if not article.outlet:
             return article, processed.analyses
-        counts = self.store.boilerplate_counts(article.outlet, line_fingerprints(raw))
+        counts = self.store.boilerplate_counts(article.outlet, fingerprints)
         known = frozenset(h for h, n in counts.items() if n >= BOILERPLATE_MIN_ARTICLES)
         if not known:
             return article, processed.analyses

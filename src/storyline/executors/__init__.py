@@ -41,10 +41,20 @@ class ProcessPoolExecutor:
     WARC): at most `workers * prefetch` documents are held at once.
     """
 
-    def __init__(self, workers: int, prefetch: int = 4) -> None:
+    def __init__(
+        self,
+        workers: int,
+        prefetch: int = 4,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[object, ...] = (),
+    ) -> None:
         self.workers = max(1, workers)
         self.window = self.workers * max(1, prefetch)
-        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers)
+        # `initializer(*initargs)` runs once in each worker: state a stage needs there
+        # (models, settings) is shipped once rather than pickled with every item.
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=self.workers, initializer=initializer, initargs=initargs
+        )
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         pending: deque[cf.Future[R]] = deque()

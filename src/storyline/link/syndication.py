@@ -7,12 +7,12 @@ article's id, outlet and signature), and the bodies of a story's articles.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from storyline.link.dedup import estimated_jaccard, is_near_duplicate
-from storyline.link.passages import ArticlePassage, prepare, shared_passages
+from storyline.link.passages import PreparedText, prepare, shared_passages
 from storyline.records import Article
 from storyline.store.base import StoryCandidate
 
@@ -70,32 +70,48 @@ def nearest_copy(
     return best
 
 
+def _passage_item(
+    text: str, start: int, end: int, with_id: str, with_start: int, with_end: int, similarity: float
+) -> dict[str, Any]:
+    # `asdict(ArticlePassage(...))`, without dataclasses' recursive copy.
+    return {
+        "text": text,
+        "start": start,
+        "end": end,
+        "with_article_id": with_id,
+        "with_start": with_start,
+        "with_end": with_end,
+        "similarity": similarity,
+    }
+
+
 def passages_against(
-    article: Article, partners: Sequence[Article]
+    article: Article,
+    partners: Sequence[Article],
+    prepared: Callable[[Article], PreparedText] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Passages `article` shares with each partner, as export items, for both sides.
 
     Returns article id -> new passage items: the new article's full list and,
     for each partner that shares something, the items to add to its list.
+    `prepared` gives an article's tokenised body (a caller's cache: a story's
+    articles are partners again and again); by default each is tokenised here.
     """
-    mine = prepare(article.body)
+    tokenised = prepared or (lambda a: prepare(a.body))
+    mine = tokenised(article)
     found: dict[str, list[dict[str, Any]]] = {article.id: []}
     for other in partners[-MAX_PASSAGE_PARTNERS:]:
         if other.id == article.id or other.duplicate_of:
             continue
-        for p in shared_passages(mine, prepare(other.body)):
+        for p in shared_passages(mine, tokenised(other)):
             found[article.id].append(
-                asdict(
-                    ArticlePassage(
-                        p.a_text, p.a_start, p.a_end, other.id, p.b_start, p.b_end, p.similarity
-                    )
+                _passage_item(
+                    p.a_text, p.a_start, p.a_end, other.id, p.b_start, p.b_end, p.similarity
                 )
             )
             found.setdefault(other.id, []).append(
-                asdict(
-                    ArticlePassage(
-                        p.b_text, p.b_start, p.b_end, article.id, p.a_start, p.a_end, p.similarity
-                    )
+                _passage_item(
+                    p.b_text, p.b_start, p.b_end, article.id, p.a_start, p.a_end, p.similarity
                 )
             )
     return found
