@@ -65,7 +65,7 @@ from storyline.store import open_store
 from storyline.store.sqlite import now_utc, sort_key
 
 FILL_TRANSACTION = 20_000
-FILL_CACHE_PAGES_KIB = 2_000_000  # SQLite page cache of the fill (KiB): the indexes stay in memory
+FILL_PAGE_CACHE_KIB = 2_000_000  # SQLite page cache of the fill (KiB): the indexes stay in memory
 # Articles of the stream kept after the fill, so `--reuse` needs not regenerate the filled ones.
 NEXT_ARTICLES = 2_000
 # Triggers the fill drops while it writes and restores after, doing their work once:
@@ -227,12 +227,13 @@ def bulk_fill(db: Path, n: int, probes: int, cache_path: Path | None) -> dict[st
     conn = sqlite3.connect(str(db), isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")  # a crash during the fill loses the bench store only
     conn.execute("PRAGMA synchronous = OFF")
-    conn.execute(f"PRAGMA cache_size = -{FILL_CACHE_PAGES_KIB}")
+    conn.execute(f"PRAGMA cache_size = -{FILL_PAGE_CACHE_KIB}")
     triggers = _deferred_triggers(conn)
     for name in triggers:
         conn.execute(f"DROP TRIGGER {name}")
 
-    stories: dict[str, list[Any]] = {}  # id -> [title, first_seen, last_seen, count, updated_at]
+    # story id -> [title, first_seen, last_seen, article_count, created_at, updated_at]
+    stories: dict[str, list[Any]] = {}
     done = 0
     features_s = 0.0
     while done < n:
