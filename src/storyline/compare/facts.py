@@ -10,6 +10,10 @@ content words and names; each group is then labelled:
 - ``corroborated``: at least two independent sources report it;
 - ``single_source``: otherwise.
 
+Claims are also grouped by the event they report (`event_groups`: a learned pair
+probability, average link); each fact carries its event and whether that is the
+story's main event.
+
 Two outlets count as one source for a claim when the claim lies inside a
 passage they share (syndication detection at ingest) and both credit that one
 agency alone: they ran that agency's copy. An outlet crediting several agencies
@@ -260,6 +264,8 @@ class FactGroup:
     independent_sources: int = 1
     shared_copy: list[dict[str, Any]] = field(default_factory=list)  # agency + outlets joined
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # what differs
+    event: int | None = None  # the story's event group it belongs to (0: the main event)
+    main_event: bool = False  # its claims report the story's main event (`event_groups`)
 
     @property
     def outlets(self) -> list[str]:
@@ -481,6 +487,224 @@ def align_claims(
             group_of[k] = gi
         members[gi].extend(members.pop(gj))
     return sorted((sorted(m) for m in members.values()), key=lambda m: m[0])
+
+
+# Event grouping (measured on ECB+, docs/benchmarks.md "Compare"): claims of
+# different articles are linked by a learned probability that they report one
+# event, then grouped by average link (a group joins another only when their claims
+# agree on the whole, so one sentence naming two events does not chain them).
+# News states the main event in the lead, hence the lead features: how close each
+# claim is to what the *other* articles lead with, and how early it comes in its
+# own article.  The weights are a logistic regression fitted on the ECB+ dev topics
+# (label: the two sentences hold a mention of one event chain), the threshold the
+# best of leave-one-topic-out cross-validation there.  Reproduce with
+# `python -m storyline.eval.compare --fit-events` (dev topics only).
+EVENT_FEATURES = (
+    "cosine",  # of the sentence embeddings
+    "word_jaccard",  # of the content words
+    "lead_agreement_min",  # the lower of the two claims' `lead_agreement`
+    "lead_agreement_max",
+    "log_rank_min",  # log(1 + position of the claim in its article), the earlier one
+    "log_rank_max",
+    "numbers_meet",  # 1 when a quantity of one fits a quantity of the other
+)
+EVENT_PAIR_WEIGHTS = (0.6594, 2.2719, 2.8047, 3.1696, -0.2436, -0.3271, 2.0054)
+EVENT_PAIR_BIAS = -3.4671
+EVENT_LINK_THRESHOLD = 0.35
+# A claim is compared with what the other articles say in their first claims.
+LEAD_CLAIMS = 3
+
+
+def _given(vectors: np.ndarray) -> Embed:
+    """An embed function returning rows already computed (in the order asked)."""
+    return lambda _texts: vectors
+
+
+def lead_agreement(claims: Sequence[Claim], vectors: np.ndarray) -> np.ndarray:
+    """Cosine of each claim with the centroid of the other articles' leads (NaN: none).
+
+    An article's lead is the mean of its first LEAD_CLAIMS claims; the claim's own
+    article does not vote, so a lone article's aside does not look like the story.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    leads: dict[str, np.ndarray] = {}
+    for article, rows in _rows_by_article(claims).items():
+        lead = vectors[rows[:LEAD_CLAIMS]].mean(axis=0)
+        leads[article] = lead / (np.linalg.norm(lead) or 1.0)
+    out = np.full(len(claims), np.nan)
+    if len(leads) < 2:
+        return out
+    total = np.sum(list(leads.values()), axis=0)
+    for i, c in enumerate(claims):
+        # Centroid of the other articles' leads: the sum minus this article's lead.
+        others = total - leads[c.article_id]
+        norm = np.linalg.norm(others)
+        out[i] = float(vectors[i] @ others / norm) if norm else 0.0
+    return out
+
+
+def _rows_by_article(claims: Sequence[Claim]) -> dict[str, list[int]]:
+    """Claim indices of each article, in text order."""
+    out: dict[str, list[int]] = {}
+    for i, c in sorted(enumerate(claims), key=lambda ic: (ic[1].article_id, ic[1].start)):
+        out.setdefault(c.article_id, []).append(i)
+    return out
+
+
+def event_pair_features(
+    claims: Sequence[Claim], vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i < j) of claims of different articles and its EVENT_FEATURES row."""
+    n = len(claims)
+    vectors = np.asarray(vectors, dtype=np.float64)
+    articles = np.array([c.article_id for c in claims])
+    first, second = np.triu_indices(n, k=1)
+    cross = articles[first] != articles[second]
+    first, second = first[cross], second[cross]
+    pairs = np.stack([first, second], axis=1)
+    if not len(pairs):
+        return pairs, np.zeros((0, len(EVENT_FEATURES)))
+    cosine = (vectors @ vectors.T)[first, second]
+    jaccard = _word_jaccard(claims)[first, second]
+    agreement = np.nan_to_num(lead_agreement(claims, vectors))
+    rank = np.zeros(n)
+    for rows in _rows_by_article(claims).values():
+        rank[rows] = np.arange(len(rows))
+    log_rank = np.log1p(rank)
+    meets = _numbers_meet(claims)[first, second]
+    features = np.stack(
+        [
+            cosine,
+            jaccard,
+            np.minimum(agreement[first], agreement[second]),
+            np.maximum(agreement[first], agreement[second]),
+            np.minimum(log_rank[first], log_rank[second]),
+            np.maximum(log_rank[first], log_rank[second]),
+            meets,
+        ],
+        axis=1,
+    )
+    return pairs, features
+
+
+def _word_jaccard(claims: Sequence[Claim]) -> np.ndarray:
+    """Jaccard of every two claims' content words (n x n), from an inverted index:
+    each word adds to the claims that share it, so the cost follows shared words."""
+    n = len(claims)
+    postings: dict[str, list[int]] = {}
+    for i, c in enumerate(claims):
+        for w in c.words:
+            postings.setdefault(w, []).append(i)
+    shared = np.zeros((n, n))
+    for rows in postings.values():
+        if len(rows) > 1:
+            index = np.array(rows)
+            shared[np.ix_(index, index)] += 1.0
+    sizes = np.array([len(c.words) for c in claims], dtype=np.float64)
+    union = sizes[:, None] + sizes[None, :] - shared
+    return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+
+
+def _numbers_meet(claims: Sequence[Claim]) -> np.ndarray:
+    """1 where a quantity of one claim fits a quantity of the other (n x n)."""
+    owner = np.array([i for i, c in enumerate(claims) for _ in c.numbers], dtype=int)
+    if not len(owner):
+        return np.zeros((len(claims), len(claims)))
+    low, high = np.array([r for c in claims for r in c.numbers], dtype=np.float64).T
+    meet = (low[:, None] <= high[None, :]) & (low[None, :] <= high[:, None])  # ranges overlap
+    # Ranges -> claims (ranges come grouped by claim): any overlap of their ranges.
+    holders, starts = np.unique(owner, return_index=True)
+    by_claim = np.add.reduceat(np.add.reduceat(meet.astype(np.int32), starts, axis=0), starts, 1)
+    out = np.zeros((len(claims), len(claims)))
+    out[np.ix_(holders, holders)] = by_claim > 0
+    return out
+
+
+def event_pair_probability(
+    features: np.ndarray,
+    weights: Sequence[float] = EVENT_PAIR_WEIGHTS,
+    bias: float = EVENT_PAIR_BIAS,
+) -> np.ndarray:
+    """P(two claims report one event) for rows of `event_pair_features`."""
+    if not len(features):
+        return np.zeros(0)
+    return 1.0 / (1.0 + np.exp(-(np.asarray(features) @ np.asarray(weights) + bias)))
+
+
+def average_link(
+    n: int, pairs: np.ndarray, probability: np.ndarray, threshold: float
+) -> list[list[int]]:
+    """Groups of 0..n-1: merge the two groups of highest mean pair probability, while
+    that mean is at least `threshold`.  Only the given pairs count (claims of one
+    article are not compared, so they neither pull groups together nor apart)."""
+    sums = np.zeros((n, n))
+    counts = np.zeros((n, n))
+    if len(pairs):
+        sums[pairs[:, 0], pairs[:, 1]] = probability
+        counts[pairs[:, 0], pairs[:, 1]] = 1.0
+    sums, counts = sums + sums.T, counts + counts.T
+    mean = np.where(counts > 0, sums / np.maximum(counts, 1.0), -np.inf)
+    np.fill_diagonal(mean, -np.inf)
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    if n < 2:
+        return [[i] for i in range(n)]
+    # Each row's best partner, kept up to date, so a merge costs O(n), not O(n^2).
+    best = mean.argmax(axis=1)
+    value = mean[np.arange(n), best]
+    while True:
+        a = int(np.argmax(value))
+        if not value[a] >= threshold:  # also stops on -inf (nothing left to merge)
+            break
+        a, b = sorted((a, int(best[a])))
+        members[a].extend(members.pop(b))
+        sums[a, :] += sums[b, :]
+        counts[a, :] += counts[b, :]
+        # b is gone: nothing may refer to it (or to a's pairs with itself) again.
+        sums[b, :] = counts[b, :] = sums[:, b] = counts[:, b] = 0.0
+        sums[a, a] = counts[a, a] = 0.0
+        sums[:, a], counts[:, a] = sums[a, :], counts[a, :]
+        row = np.where(counts[a] > 0, sums[a] / np.maximum(counts[a], 1.0), -np.inf)
+        mean[a, :] = mean[:, a] = row
+        mean[b, :] = mean[:, b] = -np.inf
+        value[b] = -np.inf
+        for r in [*np.flatnonzero((best == a) | (best == b)).tolist(), a]:
+            best[r] = int(mean[r].argmax())
+            value[r] = mean[r, best[r]]
+        better = mean[:, a] > value
+        best[better], value[better] = a, mean[better, a]
+    return sorted((sorted(m) for m in members.values()), key=lambda m: m[0])
+
+
+def event_groups(
+    claims: Sequence[Claim],
+    embed: Embed,
+    threshold: float = EVENT_LINK_THRESHOLD,
+    weights: Sequence[float] = EVENT_PAIR_WEIGHTS,
+    bias: float = EVENT_PAIR_BIAS,
+) -> tuple[list[int], list[list[int]]]:
+    """Indices of `claims` grouped by the event they report.
+
+    Returns the main event's group and the others (sorted by first index).  The
+    main event is the group holding the most articles' first claims (news leads
+    with it; ties: more articles, then more claims), if it spans two articles;
+    without one, the first list is empty.
+    """
+    if not claims:
+        return [], []
+    vectors = np.asarray(embed([c.text for c in claims]), dtype=np.float64)
+    pairs, features = event_pair_features(claims, vectors)
+    groups = average_link(
+        len(claims), pairs, event_pair_probability(features, weights, bias), threshold
+    )
+    leads = {rows[0] for rows in _rows_by_article(claims).values()}
+    spread = [len({claims[i].article_id for i in g}) for g in groups]
+    best = max(
+        range(len(groups)),
+        key=lambda k: (len(leads.intersection(groups[k])), spread[k], len(groups[k]), -k),
+    )
+    if spread[best] < 2:
+        return [], groups
+    return groups[best], groups[:best] + groups[best + 1 :]
 
 
 # --------------------------------------------------------------------------- conflicts
@@ -744,13 +968,29 @@ def compare_facts(
     claims = story_claims(articles)
     passages = {a.id: list(a.shared_passages) for a in articles}
     agencies = {a.id: list(a.wire_agencies) for a in articles}
-    groups = [
-        label_group(FactGroup([claims[i] for i in idx]), passages, agencies)
-        for idx in align_claims(claims, embed, threshold)
-    ]
+    vectors = np.asarray(embed([c.text for c in claims]) if claims else np.zeros((0, 1)))
+    event_of, main = _event_index(claims, _given(vectors))
+    groups = []
+    for idx in align_claims(claims, _given(vectors), threshold):
+        group = label_group(FactGroup([claims[i] for i in idx]), passages, agencies)
+        # A fact whose variants fall in several events takes the one most of them are in.
+        events = [event_of[i] for i in idx]
+        group.event = max(events, key=lambda e: (events.count(e), -events.index(e)))
+        group.main_event = group.event == 0 and main
+        groups.append(group)
     order = {a.id: n for n, a in enumerate(articles)}
     groups.sort(key=lambda g: (-len(g.outlets), order[g.claims[0].article_id], g.claims[0].start))
     return groups
+
+
+def _event_index(claims: Sequence[Claim], embed: Embed) -> tuple[list[int], bool]:
+    """Each claim's event number (the main event is 0) and whether there is a main event."""
+    main, others = event_groups(claims, embed)
+    event_of = [0] * len(claims)
+    for n, members in enumerate([main, *others] if main else others):
+        for i in members:
+            event_of[i] = n
+    return event_of, bool(main)
 
 
 def facts_to_json(groups: Sequence[FactGroup]) -> list[dict[str, Any]]:
@@ -766,6 +1006,9 @@ def facts_to_json(groups: Sequence[FactGroup]) -> list[dict[str, Any]]:
                 {"text": c.text, "article_id": c.article_id, "outlet": c.outlet} for c in g.claims
             ],
         }
+        if g.event is not None:
+            item["event"] = g.event
+            item["main_event"] = g.main_event
         if g.shared_copy:
             item["shared_copy"] = g.shared_copy
         if g.conflicts:

@@ -4,7 +4,10 @@ ECB+ alignment: each line of a document is a sentence; within a sub-topic (one
 real-world event, i.e. a story), two sentences of different documents are truly
 aligned when they hold mentions of the same event chain (non-singleton chains).
 Only sentences carrying event mentions (those ECB+ validated) take part.
-Our claim groups (compare.facts.align_claims) give the predicted pairs; the
+Ours is `compare.facts.event_groups`, the event grouping the story export uses,
+run on whole articles (every sentence of each document of the sub-topic, so that
+leads are the documents' first sentences); the production fact groups
+(`align_claims`, one claim per article) are reported beside it.  The
 same-lemma baseline aligns two sentences when they share the (stemmed) head word
 of a gold event mention, as in the literature (gold mentions, no lemmatizer:
 heads are the mention's last word, suffix-stripped); a second variant takes the
@@ -19,7 +22,8 @@ the polarity (positives), and edited by wording only (negatives: role-noun and
 synonym swaps, "told reporters" -> "told the media"). `claim_conflicts` must
 flag the positives and not the negatives.
 
-    python -m storyline.eval.compare [--topics 1,2,...] [--threshold 0.66]
+    python -m storyline.eval.compare [--topics dev|test|1,2,...] [--threshold 0.66]
+    python -m storyline.eval.compare --fit-events   # the weights of event_groups (dev)
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -42,12 +46,16 @@ import numpy as np
 from storyline.analyse.timex import tag_times
 from storyline.compare.facts import (
     ALIGN_THRESHOLD,
+    EVENT_FEATURES,
     PLACE_LABELS,
     Claim,
+    Embed,
     _stem,
     align_claims,
     claim_conflicts,
     content_words,
+    event_groups,
+    event_pair_features,
     is_negated,
     numbers_in,
     place_kind,
@@ -108,6 +116,35 @@ def load_sentences(topics: set[str] | None = None) -> list[Sentence]:
             mentions = tuple((s - offset, e - offset) for s, e in spans[(doc_id, line)])
             out.append(Sentence(doc_id, doc["subtopic"], line, text, frozenset(found),
                                 frozenset(heads[(doc_id, line)]), mentions))  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An ECB+ document as an article body: its sentences (lines) in order."""
+
+    id: str
+    subtopic: str
+    lines: tuple[tuple[int, str], ...]  # (line index, text); empty and URL lines left out
+
+
+def load_documents(topics: set[str] | None = None) -> dict[str, Document]:
+    """Every document of `topics` with all its sentences, not only those with mentions.
+
+    The first line of most ECB+ (`ecbplus`) documents is the page URL, which no
+    article body holds: it is left out, so that an article's lead is its first
+    sentences, as in the pipeline.
+    """
+    out = {}
+    for d in _read_jsonl(dataset_path("ecbplus") / "docs.jsonl"):
+        if topics is not None and d["topic"] not in topics:
+            continue
+        lines = tuple(
+            (n, line.strip())
+            for n, line in enumerate(d["text"].split("\n"))
+            if line.strip() and not line.strip().startswith(("http:", "https:"))
+        )
+        out[d["id"]] = Document(d["id"], d["subtopic"], lines)
     return out
 
 
@@ -210,17 +247,77 @@ def errors_by_kind(predicted: set[Pair], gold: set[Pair]) -> dict[str, dict[str,
     return dict(out)
 
 
+OURS = "event groups: learned pairs, average link (ours)"
+CLAIM_GROUPS = "claim groups (production facts)"
+
+
+def story_articles(
+    group: Sequence[Sentence], documents: Mapping[str, Document] | None
+) -> tuple[list[Claim], dict[tuple[str, int], int]]:
+    """A sub-topic's articles as claims, every sentence of each document in text order.
+
+    Also where each (document, line) is among them.  Without `documents`, the
+    articles are made of the mention sentences alone.
+    """
+    doc_ids = list(dict.fromkeys(s.doc_id for s in group))
+    if documents is not None:
+        subtopic = group[0].subtopic
+        doc_ids += [d for d, doc in documents.items() if doc.subtopic == subtopic]
+        doc_ids = list(dict.fromkeys(doc_ids))
+    claims: list[Claim] = []
+    where: dict[tuple[str, int], int] = {}
+    for doc_id in doc_ids:
+        if documents is not None and doc_id in documents:
+            lines = list(documents[doc_id].lines)
+        else:
+            lines = [(s.index, s.text) for s in group if s.doc_id == doc_id]
+        offset = 0
+        for index, text in lines:
+            where[(doc_id, index)] = len(claims)
+            claims.append(_line_claim(doc_id, text, offset))
+            offset += len(text) + 1
+    return claims, where
+
+
+def _line_claim(doc_id: str, text: str, start: int) -> Claim:
+    return Claim(
+        article_id=doc_id, outlet=doc_id, text=text, start=start, end=start + len(text),
+        numbers=tuple(numbers_in(text)), negated=is_negated(text), words=content_words(text),
+    )  # fmt: skip
+
+
+def _grouped_pairs(
+    group: Sequence[Sentence], groups: Sequence[Sequence[int]], at: Mapping[int, int]
+) -> set[Pair]:
+    """Cross-document pairs of mention sentences put in one group (`at`: claim -> sentence)."""
+    out = set()
+    for members in groups:
+        inside = [group[at[i]] for i in members if i in at]
+        for x, y in combinations(inside, 2):
+            if x.doc_id != y.doc_id:
+                out.add(_pair(x, y))
+    return out
+
+
 def evaluate_alignment(
-    sentences: Sequence[Sentence], threshold: float = ALIGN_THRESHOLD, lemmas: bool = True
+    sentences: Sequence[Sentence],
+    threshold: float = ALIGN_THRESHOLD,
+    lemmas: bool = True,
+    documents: Mapping[str, Document] | None = None,
+    embed: Embed | None = None,
 ) -> dict[str, dict[str, Any]]:
     """P/R/F1 over cross-document sentence pairs of our groups and of the baselines.
 
-    With `lemmas`, also the spaCy-lemma baseline and the trigger-agreement variant
-    of event groups (they need the full spaCy pipeline).
+    Ours (`event_groups`) and the production fact groups (`align_claims`) run as in
+    the pipeline, over whole articles (`documents`: every sentence of each document
+    of the sub-topic, so leads are the documents' first sentences); only pairs of
+    mention sentences are scored.  With `lemmas`, also the spaCy-lemma baseline and
+    the trigger-agreement variant (they need the full spaCy pipeline).
     """
-    from storyline.link.embed import load_embedder
+    if embed is None:
+        from storyline.link.embed import load_embedder
 
-    embed = load_embedder().embed
+        embed = load_embedder().embed
     lemma_of = dict(zip(sentences, sentence_lemmas(sentences), strict=True)) if lemmas else {}
     by_story: dict[str, list[Sentence]] = defaultdict(list)
     for s in sentences:
@@ -239,33 +336,124 @@ def evaluate_alignment(
                 found["same-lemma baseline"].add(pair)
             if lemma_of and lemma_of[a].mention_heads & lemma_of[b].mention_heads:
                 found["same-lemma baseline, spaCy lemma"].add(pair)
-        claims = [sentence_claim(s) for s in group]
-        vectors = embed([c.text for c in claims])
-        runs: list[tuple[str, str, float, np.ndarray | None]] = [
-            (f"claim groups ({threshold:g})", "per_article", threshold, None),
-            (f"event groups ({EVENT_THRESHOLD:g})", "single", EVENT_THRESHOLD, None),
-        ]
+        claims, where = story_articles(group, documents)
+        vectors = np.asarray(embed([c.text for c in claims]))
+        sentence_at = {where[(s.doc_id, s.index)]: k for k, s in enumerate(group)}
+
+        main, others = event_groups(claims, _fixed(vectors))
+        found[OURS] |= _grouped_pairs(group, [main, *others], sentence_at)
+        found[CLAIM_GROUPS] |= _grouped_pairs(
+            group, align_claims(claims, _fixed(vectors), threshold), sentence_at
+        )
+        # Earlier variants: single link over the mention sentences alone.
+        rows = [where[(s.doc_id, s.index)] for s in group]
+        mention_claims, mention_vectors = [claims[i] for i in rows], vectors[rows]
+        itself = {k: k for k in range(len(group))}
+        found[f"event groups, single link ({EVENT_THRESHOLD:g})"] |= _grouped_pairs(
+            group, align_claims(mention_claims, _fixed(mention_vectors), EVENT_THRESHOLD, "single"),
+            itself)  # fmt: skip
         if lemma_of:
             bonus = np.array(
                 [[TRIGGER_WEIGHT * _overlap(lemma_of[x].triggers, lemma_of[y].triggers)
                   for y in group] for x in group]
             )  # fmt: skip
-            runs.append((f"event groups + triggers ({TRIGGER_THRESHOLD:g})", "single",
-                         TRIGGER_THRESHOLD, bonus))  # fmt: skip
-        for name, linkage, cut, extra in runs:
-            for members in align_claims(claims, _fixed(vectors), cut, linkage, bonus=extra):
-                for i, j in combinations(members, 2):
-                    if group[i].doc_id != group[j].doc_id:
-                        found[name].add(_pair(group[i], group[j]))
-    order = [f"claim groups ({threshold:g})", f"event groups ({EVENT_THRESHOLD:g})",
+            found[f"event groups + triggers ({TRIGGER_THRESHOLD:g})"] |= _grouped_pairs(
+                group, align_claims(mention_claims, _fixed(mention_vectors), TRIGGER_THRESHOLD,
+                                    "single", bonus=bonus), itself)  # fmt: skip
+    order = [OURS, CLAIM_GROUPS, f"event groups, single link ({EVENT_THRESHOLD:g})",
              f"event groups + triggers ({TRIGGER_THRESHOLD:g})",
              "one group per sub-topic (trivial)", "same-lemma baseline",
              "same-lemma baseline, spaCy lemma"]  # fmt: skip
     return {
         name: {**prf(found[name], gold), "errors": errors_by_kind(found[name], gold)}
         for name in order
-        if name in found or name.startswith(("claim", "event groups ("))
+        if name in found or name in (OURS, CLAIM_GROUPS)
     }
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
+    """Weights (one per column of `x`, in its own scale) and bias of a logistic regression.
+
+    Newton steps on standardised columns with an L2 penalty `l2` on the weights.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(len(y), -1)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    design = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    penalty = np.diag([l2] * x.shape[1] + [0.0])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-design @ w))
+        gradient = design.T @ (p - y) + penalty @ w
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    weights = w[:-1] / scale
+    return weights, float(w[-1] - weights @ mean)
+
+
+def fit_events(
+    sentences: Sequence[Sentence],
+    documents: Mapping[str, Document],
+    embed: Embed,
+    thresholds: Sequence[float] = tuple(np.round(np.arange(0.3, 0.91, 0.05), 2)),
+) -> dict[str, Any]:
+    """The pair weights and the link threshold of `event_groups`, fitted on `sentences`.
+
+    Weights: a logistic fit of "the two sentences share an event chain" on the
+    EVENT_FEATURES of every cross-document pair of mention sentences.  Threshold:
+    the best pair F1 of the grouping (run over whole articles, as in the pipeline)
+    with each topic's pairs scored by a fit on the other topics.
+    """
+    stories: dict[str, list[Sentence]] = defaultdict(list)
+    for s in sentences:
+        stories[s.subtopic].append(s)
+    prepared = []
+    for group in stories.values():
+        claims, where = story_articles(group, documents)
+        vectors = np.asarray(embed([c.text for c in claims]))
+        at = {where[(s.doc_id, s.index)]: k for k, s in enumerate(group)}
+        pairs, features = event_pair_features(claims, vectors)
+        keep = [n for n, (i, j) in enumerate(pairs.tolist()) if i in at and j in at]
+        labels = np.array(
+            [float(bool(group[at[i]].chains & group[at[j]].chains)) for i, j in pairs[keep]]
+        )
+        topic = group[0].doc_id.split("_")[0]
+        prepared.append((topic, group, claims, at, vectors, features[keep], labels))
+
+    def fit(exclude: str | None) -> tuple[np.ndarray, float]:
+        chosen = [p for p in prepared if p[0] != exclude]
+        return fit_logistic(
+            np.vstack([p[5] for p in chosen]), np.concatenate([p[6] for p in chosen])
+        )
+
+    weights, bias = fit(None)
+    folds = {topic: fit(topic) for topic in {p[0] for p in prepared}}
+    gold = {
+        _pair(a, b)
+        for p in prepared
+        for a, b in combinations(p[1], 2)
+        if a.doc_id != b.doc_id and a.chains & b.chains
+    }
+    grid = []
+    for threshold in thresholds:
+        predicted: set[Pair] = set()
+        for topic, group, claims, at, vectors, _, _ in prepared:
+            fold_weights, fold_bias = folds[topic]
+            main, others = event_groups(
+                claims, _fixed(vectors), threshold, fold_weights.tolist(), fold_bias
+            )
+            predicted |= _grouped_pairs(group, [main, *others], at)
+        grid.append((prf(predicted, gold), float(threshold)))
+    best = max(grid, key=lambda g: g[0]["f1"])
+    return {
+        "features": list(EVENT_FEATURES),
+        "weights": [round(float(w), 4) for w in weights], "bias": round(bias, 4),
+        "threshold": best[1], "cross_validated": best[0],
+        "grid": {f"{t:g}": g["f1"] for g, t in grid},
+    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- conflict set
@@ -418,7 +606,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threshold", type=float, default=ALIGN_THRESHOLD)
     parser.add_argument("--per-kind", type=int, default=100, help="conflict cases per edit kind")
+    parser.add_argument(
+        "--fit-events",
+        action="store_true",
+        help="fit the pair weights and threshold of event_groups on the dev topics and exit",
+    )
     args = parser.parse_args(argv)
+    if args.fit_events:
+        from storyline.link.embed import load_embedder
+
+        try:
+            dev = load_sentences(set(DEV_TOPICS))
+            documents = load_documents(set(DEV_TOPICS))
+        except DataUnavailable as exc:
+            print(f"evaluation data unavailable: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps(fit_events(dev, documents, load_embedder().embed)))
+        return 0
     topics: set[str] | None
     if args.topics in (None, "test"):
         topics = {str(n) for n in range(1, 36)} - DEV_TOPICS
@@ -434,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     conflicts = evaluate_conflicts(make_conflict_set([s.text for s in sentences], args.per_kind))
     print("Conflict set (ECB+ sentences, edited):", json.dumps(conflicts))
-    alignment = evaluate_alignment(sentences, args.threshold)
+    alignment = evaluate_alignment(sentences, args.threshold, documents=load_documents(topics))
     print(f"ECB+ cross-document claim alignment ({len(sentences)} sentences, "
           f"{len({s.subtopic for s in sentences})} sub-topics):")  # fmt: skip
     for method, scores in alignment.items():
