@@ -20,13 +20,19 @@ passages), which need spaCy per article; their tables only grow by keyed
 inserts.
 
 Then the next `--probes` articles of the same stream (dated at the end of the
-filled range, so their linking window is full) are added one at a time
-through the real global stage (`Pipeline.ingest_processed`), timing each
-call; the per-document stage (extract, analyse, features) is timed apart,
-since it does not depend on the store.  The pipeline is warmed up first (it
-reads the linker's statistics once, as a long-running ingest does); the
-first probe, which loads the story window around its date, is reported apart.
-`--profile FILE` writes a cProfile of the probe adds (global stage only).
+filled range, so their linking window is full) are added one at a time through
+the real add path, `Pipeline.ingest([document])`: the per-document stage
+(extract with the outlet's known lines, analyse with spaCy, embed) and then the
+global stage (duplicates, linking, the writes), which depends on the store's
+size.  Both are reported, wall and this process's CPU (the machine is shared:
+CPU time is not inflated by other processes), with the load average:
+`add_*` is the whole add, `global_*` the global stage alone, `per_doc_stage_*`
+the difference.  The pipeline is warmed up first (it reads the linker's
+statistics, the story window around the first probe's date and its models
+once, as a long-running ingest does); the first probe is reported apart.
+Per-probe counters: the store's calls by method (count, total ms), probes that
+loaded stories into the window, re-cleans the global stage had to do with the
+outlet memory.  `--profile FILE` writes a cProfile of the probe adds.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +64,10 @@ from storyline.corpus import CorpusArticle, generate_articles, load_source_artic
 from storyline.extract import line_fingerprints
 from storyline.extract.outlets import OutletRegistry
 from storyline.link.dedup import band_keys, lsh_params, minhash_signature
-from storyline.link.stories import EmbeddingLinker, default_linker
+from storyline.link.stories import EmbeddingLinker
 from storyline.pipeline import BOILERPLATE_MIN_ARTICLES, Pipeline
-from storyline.records import Article, RawDocument
-from storyline.store import open_store
+from storyline.records import Article, IngestOutcome, RawDocument
+from storyline.store import Store, open_store
 from storyline.store.sqlite import now_utc, sort_key
 
 FILL_TRANSACTION = 20_000
@@ -374,6 +380,55 @@ def _probe_stream(db: Path, stored: int, have: int, probes: int) -> Iterator[Cor
     return itertools.islice(generate_articles(sources, outlets, have + probes, seed=0), have, None)
 
 
+@dataclass
+class _TimedPipeline(Pipeline):
+    """The real pipeline, timing its global stage per document (wall, and this process's CPU)."""
+
+    global_ms: list[float] = field(default_factory=list, init=False)
+    global_cpu_ms: list[float] = field(default_factory=list, init=False)
+
+    def _global_stage(self, raw: RawDocument, result: Any) -> IngestOutcome:
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            return super()._global_stage(raw, result)
+        finally:
+            self.global_ms.append((time.perf_counter() - t0) * 1000)
+            self.global_cpu_ms.append((time.process_time() - c0) * 1000)
+
+
+class _StoreMeter:
+    """Counts and times the store's calls, per probe (the store's own methods, in place)."""
+
+    def __init__(self, store: Store) -> None:
+        self.calls: dict[str, list[float]] = {}
+        self.window_loads: list[tuple[int, float]] = []  # (stories, ms) of `story_features`
+        for name in Store.__abstractmethods__:
+            if name not in ("transaction", "close"):
+                setattr(store, name, self._timed(name, getattr(store, name)))
+
+    def _timed(self, name: str, method: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                ms = (time.perf_counter() - t0) * 1000
+                self.calls.setdefault(name, []).append(ms)
+                if name == "story_features":
+                    self.window_loads.append((len(args[0]), round(ms, 1)))
+
+        return timed
+
+    def take(self) -> dict[str, list[float]]:
+        calls, self.calls = self.calls, {}
+        return calls
+
+
+def _pairs(values: list[float]) -> dict[str, float]:
+    return {"p50": round(statistics.median(values), 1),
+            "p95": round(percentile(values, 0.95), 1)}
+
+
 def measure(
     stored: int, probes: int, keep: Path | None, reuse: bool = False,
     profile: Path | None = None, check: bool = True,
@@ -392,55 +447,70 @@ def measure(
             for c in fill.pop("next"):
                 handle.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
         have = stored
-    stream = _probe_stream(db, stored, have, probes)
+    stream = list(_probe_stream(db, stored, have, probes))
     settings = Settings.from_env()
-    stage = DocumentStage(settings, default_linker(), analyse=True).warm_up()
-    fast_stage = DocumentStage(settings, default_linker(), analyse=False)
     store = open_store(str(db))
-    pipeline = Pipeline(store, settings)
+    meter = _StoreMeter(store)
+    pipeline = _TimedPipeline(store, settings)
     t0 = time.perf_counter()
-    pipeline.warm_up()  # reads the linker's statistics once, as a long-running ingest does
+    # The linker's statistics and the story window around the first probe's date, read
+    # once, as a long-running ingest holds them.
+    pipeline.warm_up(around=stream[0].published)
+    # The models a long-running ingest holds: spaCy, the outlet registry, the embedder.
+    DocumentStage(settings, pipeline.linker, analyse=True).warm_up()
+    pipeline.linker.features(_article(stream[0]))
     warm_up_s = time.perf_counter() - t0
+    meter.take()
     rss_after_warm_up = psutil.Process().memory_info().rss
-    add_ms: list[float] = []
+    add_ms: list[float] = []  # the whole add: per-document stage + global stage
     add_cpu_ms: list[float] = []  # this process's CPU: not inflated by the machine's load
-    stage_ms: list[float] = []
-    stage_fast_ms: list[float] = []
+    # Probes whose outlet memory knows some of their lines (before the add).
+    known_lines: list[bool] = []
+    per_probe_store: list[dict[str, list[float]]] = []
     outcomes: dict[str, int] = {}
-    # Probes carrying lines the outlet's memory knows: the global stage re-extracts and
-    # re-analyses them (`Pipeline._reclean_with_outlet_memory`), a different cost.
-    reclean: list[bool] = []
     profiler = cProfile.Profile() if profile else None
     load = os.getloadavg()
+    load_max = load[0]
     cpu0 = time.process_time()
     try:
         for c in stream:
             raw = _raw(c)
-            t0 = time.perf_counter()
-            fast_stage(raw)
-            stage_fast_ms.append((time.perf_counter() - t0) * 1000)
-            t0 = time.perf_counter()
-            item = stage(raw)
-            stage_ms.append((time.perf_counter() - t0) * 1000)
             counts = store.boilerplate_counts(c.outlet, line_fingerprints(raw))
-            reclean.append(any(k >= BOILERPLATE_MIN_ARTICLES for k in counts.values()))
+            known_lines.append(any(k >= BOILERPLATE_MIN_ARTICLES for k in counts.values()))
+            meter.take()
             if profiler is not None:
                 profiler.enable()
             t0, c0 = time.perf_counter(), time.process_time()
-            report = pipeline.ingest_processed([item])
+            report = pipeline.ingest([raw])
             add_ms.append((time.perf_counter() - t0) * 1000)
             add_cpu_ms.append((time.process_time() - c0) * 1000)
             if profiler is not None:
                 profiler.disable()
+            per_probe_store.append(meter.take())
+            load_max = max(load_max, os.getloadavg()[0])
             assert report.count("failed") == 0, report.failures
             for outcome in report.outcomes:
                 outcomes[outcome.status] = outcomes.get(outcome.status, 0) + 1
+            assert len(pipeline.global_ms) == len(add_ms), "one global stage per probe"
         stored_now = store.count_articles()
     finally:
         store.close()
     if profiler is not None and profile is not None:
         profiler.dump_stats(str(profile))
     load_after = os.getloadavg()
+    # The first probe is reported apart (first use of some caches and code paths).
+    glob, glob_cpu = pipeline.global_ms[1:], pipeline.global_cpu_ms[1:]
+    whole, whole_cpu = add_ms[1:], add_cpu_ms[1:]
+    stage_ms = [a - g for a, g in zip(add_ms[1:], glob, strict=True)]
+    stage_cpu_ms = [a - g for a, g in zip(add_cpu_ms[1:], glob_cpu, strict=True)]
+    store_ms: dict[str, float] = {}
+    store_calls: dict[str, int] = {}
+    for calls in per_probe_store[1:]:
+        for name, times in calls.items():
+            store_ms[name] = store_ms.get(name, 0.0) + sum(times)
+            store_calls[name] = store_calls.get(name, 0) + len(times)
+    slowest = sorted(store_ms, key=store_ms.__getitem__, reverse=True)[:6]
+    window_loads = [len(calls.get("story_features", [])) for calls in per_probe_store[1:]]
     result = {
         "stored": stored,
         "stored_after": stored_now,
@@ -449,25 +519,31 @@ def measure(
         "probes": len(add_ms),
         "outcomes": outcomes,
         "warm_up_s": round(warm_up_s, 2),
-        # The first article loads the story window around its date.
-        "global_add_ms_first": round(add_ms[0], 1),
-        "global_add_ms_p50": round(statistics.median(add_ms[1:]), 1),
-        "global_add_ms_p95": round(percentile(add_ms[1:], 0.95), 1),
-        "global_add_ms_max": round(max(add_ms[1:]), 1),
-        "global_add_cpu_ms_first": round(add_cpu_ms[0], 1),
-        "global_add_cpu_ms_p50": round(statistics.median(add_cpu_ms[1:]), 1),
-        "global_add_cpu_ms_p95": round(percentile(add_cpu_ms[1:], 0.95), 1),
-        "probes_with_known_outlet_lines": sum(reclean[1:]),
-        "global_add_cpu_ms_p50_p95_plain": _p50_p95(
-            [ms for ms, r in zip(add_cpu_ms[1:], reclean[1:], strict=True) if not r]),
-        "global_add_cpu_ms_p50_p95_known_lines": _p50_p95(
-            [ms for ms, r in zip(add_cpu_ms[1:], reclean[1:], strict=True) if r]),
+        "first_probe_ms": {"add": round(add_ms[0], 1), "global": round(pipeline.global_ms[0], 1)},
+        # The add as a caller sees it (extract, analyse, embed, then the global stage).
+        "add_ms": _pairs(whole),
+        "add_cpu_ms": _pairs(whole_cpu),
+        # Its store-size dependent part: duplicates, outlet memory, linking, the writes.
+        "global_ms": _pairs(glob),
+        "global_cpu_ms": _pairs(glob_cpu),
+        "global_ms_max": round(max(glob), 1),
+        "per_doc_stage_ms": _pairs(stage_ms),
+        "per_doc_stage_cpu_ms": _pairs(stage_cpu_ms),
+        "probes_with_known_outlet_lines": sum(known_lines[1:]),
+        "global_cpu_ms_plain": _p50_p95(
+            [ms for ms, k in zip(glob_cpu, known_lines[1:], strict=True) if not k]),
+        "global_cpu_ms_known_lines": _p50_p95(
+            [ms for ms, k in zip(glob_cpu, known_lines[1:], strict=True) if k]),
+        "outlet_recleans_in_global_stage": pipeline.outlet_recleans,
+        "outlet_memory_loads": pipeline.outlet_memory.loads,
+        "probes_with_window_loads": sum(1 for n in window_loads if n),
+        "window_loads_stories_ms": meter.window_loads,
+        "store_ms_by_method": {n: [store_calls[n], round(store_ms[n], 1)] for n in slowest},
         "rss_mb_after_warm_up": round(rss_after_warm_up / 2**20),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "per_doc_stage_ms_p50_with_analysis": round(statistics.median(stage_ms), 1),
-        "per_doc_stage_ms_p50_without_analysis": round(statistics.median(stage_fast_ms), 1),
         "cpu_s_probes": round(time.process_time() - cpu0, 1),
-        "load_avg_1m_before_after": [round(load[0], 2), round(load_after[0], 2)],
+        "load_avg_1m_before_max_after": [round(load[0], 2), round(load_max, 2),
+                                         round(load_after[0], 2)],
     }
     # The integrity check runs after the probes (on the filled store plus what they
     # added), so a long check at 1M does not hold up the latency figures.

@@ -20,7 +20,7 @@ from storyline.analyse import analyse_article
 from storyline.config import Settings
 from storyline.executors import Executor, InProcessExecutor
 from storyline.extract import ExtractionError, extract, line_fingerprints
-from storyline.extract.outlets import OutletRegistry
+from storyline.extract.outlets import OutletLines, OutletRegistry
 from storyline.link.cluster import decode_vector
 from storyline.link.dedup import band_keys, lsh_params, minhash_signature
 from storyline.link.passages import PreparedText, prepare
@@ -43,6 +43,9 @@ from storyline.store.base import Store, StoreError, StoryCandidate, window_bound
 
 # A line seen in this many earlier articles of the same outlet is page furniture.
 BOILERPLATE_MIN_ARTICLES = 3
+# Outlets whose known lines a pipeline holds (a few thousand fingerprints each at 1M
+# stored articles); the least recently used one is read again when next needed.
+OUTLET_MEMORY_SIZE = 256
 # Tokenised article bodies kept for passage alignment (a few days of a busy stream's
 # story members; ~20 kB each).
 PREPARED_CACHE_SIZE = 500
@@ -54,6 +57,13 @@ class ExtractJob:
     registry_paths: tuple[str, ...]
     max_html_depth: int
     analyse: bool = True  # False: extraction only (measuring, bulk loads)
+    # The known lines of the outlet the document declares (`OutletRegistry.declared_outlet`),
+    # applied before analysis when extraction confirms the outlet; None: the global stage
+    # applies the outlet's memory.
+    outlet_lines: OutletLines | None = None
+    # The linker whose features (embedding) and the MinHash to compute here, so the
+    # global stage does not; None leaves them to the global stage.
+    linker: StoryLinker | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +82,10 @@ class ProcessedDocument:
     signature: list[int] | None = None
     # `line_fingerprints(raw)`: the outlet-boilerplate candidates (HTML: a page parse).
     fingerprints: list[str] | None = None
+    # The outlet's known lines among `fingerprints` that `article` was cleaned with
+    # (`reclean_with_known_lines`); None when no memory reached this stage.  The global
+    # stage re-cleans only if the memory differs from this by then.
+    boilerplate_applied: frozenset[str] | None = None
 
 
 def with_link_inputs(processed: ProcessedDocument, linker: StoryLinker) -> ProcessedDocument:
@@ -89,17 +103,75 @@ def load_registry(paths: tuple[str, ...] = ()) -> OutletRegistry:
     return OutletRegistry.load(paths)
 
 
+def reclean_with_known_lines(
+    raw: RawDocument,
+    article: Article,
+    known: frozenset[str],
+    registry: OutletRegistry,
+    max_html_depth: int,
+) -> Article:
+    """`article` (extracted without memory) cleaned again without the outlet's `known` lines.
+
+    The same article when nothing changes in its body (its other fields stay as the
+    first pass found them).  Raises ExtractionError when nothing but furniture is left.
+    """
+    if not known:
+        return article
+    recleaned = extract(raw, registry, known_boilerplate=known, max_html_depth=max_html_depth)
+    return article if recleaned.body == article.body else recleaned
+
+
+def apply_outlet_lines(
+    raw: RawDocument,
+    processed: ProcessedDocument,
+    outlet_lines: OutletLines,
+    registry: OutletRegistry,
+    max_html_depth: int,
+) -> ProcessedDocument:
+    """The outlet's line memory applied to a document extracted without it; pure.
+
+    Leaves the document as it was (memory not applied) when the memory is another
+    outlet's or when the re-clean leaves no article: the global stage then decides.
+    Analyses and link inputs computed before are dropped if the article changed.
+    """
+    article = processed.article
+    if not article.outlet or article.outlet != outlet_lines.outlet:
+        return processed
+    fingerprints = processed.fingerprints
+    if fingerprints is None:
+        fingerprints = line_fingerprints(raw)  # as the global stage computes them
+    known = outlet_lines.among(fingerprints)
+    try:
+        cleaned = reclean_with_known_lines(raw, article, known, registry, max_html_depth)
+    except ExtractionError:
+        return processed  # the global stage reports it, with the memory as it is then
+    if cleaned is article:
+        return replace(processed, fingerprints=fingerprints, boilerplate_applied=known)
+    return ProcessedDocument(cleaned, {}, fingerprints=fingerprints, boilerplate_applied=known)
+
+
 def extract_job(job: ExtractJob) -> ProcessedDocument | Failure:
     """The executor-side stages: never raises, a bad document becomes a Failure."""
     try:
-        article = extract(
-            job.raw, load_registry(job.registry_paths), max_html_depth=job.max_html_depth
-        )
-        return ProcessedDocument(
+        registry = load_registry(job.registry_paths)
+        article = extract(job.raw, registry, max_html_depth=job.max_html_depth)
+        processed = ProcessedDocument(
             article,
-            analyse_article(article) if job.analyse else {},
+            {},
             fingerprints=line_fingerprints(job.raw) if article.outlet else None,
         )
+        if job.outlet_lines is not None:
+            processed = apply_outlet_lines(
+                job.raw, processed, job.outlet_lines, registry, job.max_html_depth
+            )
+        if job.analyse:
+            processed.analyses = analyse_article(processed.article)
+        if job.linker is not None:
+            try:
+                processed = with_link_inputs(processed, job.linker)
+            except Exception as exc:  # as in DocumentStage: one document, not the batch
+                return Failure(job.raw.source, "link", f"{type(exc).__name__}: {exc}")
+        return processed
     except ExtractionError as exc:
         return Failure(job.raw.source, "extract", str(exc))
     except RecursionError:
@@ -114,6 +186,53 @@ def _extract_or_pass(
     if isinstance(entry, IngestOutcome):
         return entry
     return entry, extract_job(entry)
+
+
+class OutletMemory:
+    """The outlets' known boilerplate lines, read from the store once per outlet.
+
+    One keyed read per outlet (`Store.known_boilerplate_lines`), then kept in step
+    with what this process stores (`learned`, after each commit); `clear` drops it
+    all when another process may have written.  Least recently used outlets are
+    dropped beyond `max_outlets`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        min_articles: int = BOILERPLATE_MIN_ARTICLES,
+        max_outlets: int = OUTLET_MEMORY_SIZE,
+    ) -> None:
+        self.store = store
+        self.min_articles = min_articles
+        self.max_outlets = max_outlets
+        self._lines: OrderedDict[str, OutletLines] = OrderedDict()
+        self.loads = 0  # store reads, for tests and benchmarks
+
+    def lines(self, outlet: str) -> OutletLines:
+        held = self._lines.get(outlet)
+        if held is None:
+            lines = self.store.known_boilerplate_lines(outlet, self.min_articles)
+            held = OutletLines(outlet, lines)
+            self.loads += 1
+            self._lines[outlet] = held
+            if len(self._lines) > self.max_outlets:
+                self._lines.popitem(last=False)
+        else:
+            self._lines.move_to_end(outlet)
+        return held
+
+    def learned(self, outlet: str, counts: dict[str, int]) -> None:
+        """Committed line counts of `outlet` (`Store.add_boilerplate_lines`'s answer)."""
+        held = self._lines.get(outlet)
+        if held is None:
+            return
+        new = {h for h, n in counts.items() if n >= self.min_articles and h not in held.lines}
+        if new:  # a line just became furniture: the snapshot handed out stays as it was
+            self._lines[outlet] = OutletLines(outlet, held.lines | new)
+
+    def clear(self) -> None:
+        self._lines.clear()
 
 
 # Most candidate stories one decision compares (the store's default, most recent first).
@@ -287,6 +406,10 @@ class Pipeline:
     _prepared: OrderedDict[str, PreparedText] = field(
         default_factory=OrderedDict, init=False, repr=False
     )
+    _outlet_memory: OutletMemory | None = field(default=None, init=False, repr=False)
+    # Articles the global stage cleaned again with the outlet memory (it changed since
+    # their per-document stage, or none reached it): the costly path, counted.
+    outlet_recleans: int = field(default=0, init=False)
 
     def ingest(
         self,
@@ -330,14 +453,15 @@ class Pipeline:
                 on_outcome(outcome)
         return report
 
-    def warm_up(self) -> None:
+    def warm_up(self, around: str | None = None) -> None:
         """Load the global stage's memory now rather than with the first article.
 
         Reads the linker's statistics (back-filling band keys and statistics of a
-        store written before they existed); the story window loads with the first
-        article's date.
+        store written before they existed); with `around` (an ISO date, e.g. today
+        for a live feed), also the story window around it, which otherwise loads
+        with the first article's date.
         """
-        self._link_window()
+        self._link_window().cover(around)
 
     # -- internals -----------------------------------------------------------
     def _outcomes(self, items: Iterable[RawDocument | Failure]) -> Iterator[IngestOutcome]:
@@ -354,8 +478,13 @@ class Pipeline:
                 if known is not None:
                     yield known
                     continue
+                self._link_window()  # in step with the store before reading its memory
                 yield ExtractJob(
-                    item, self.settings.outlet_registry_paths, self.settings.limits.html_max_depth
+                    item,
+                    self.settings.outlet_registry_paths,
+                    self.settings.limits.html_max_depth,
+                    outlet_lines=self.declared_outlet_lines(item),
+                    linker=self.linker,
                 )
 
         for result in self._map_jobs(prepared()):
@@ -395,6 +524,8 @@ class Pipeline:
 
     def _store_article(self, raw: RawDocument, processed: ProcessedDocument) -> IngestOutcome:
         try:
+            # In step with the store first: the outlet memory depends on it too.
+            window = self._link_window()
             fingerprints = processed.fingerprints
             if fingerprints is None and processed.article.outlet:
                 fingerprints = line_fingerprints(raw)
@@ -420,7 +551,6 @@ class Pipeline:
                 signature = [int(v) for v in minhash_signature(article.body)]
             # Carried in the stored features so later articles can recognise a copy.
             features.update(article_id=article.id, outlet=article.outlet, minhash=signature)
-            window = self._link_window()
             window.cover(article.published)
             keys = band_keys(signature, *lsh_params())
             near = nearest_copy(signature, self.store.band_key_matches(keys))
@@ -460,16 +590,19 @@ class Pipeline:
                 for kind, data in analyses.items():
                     self.store.put_analysis(article.id, kind, data)
                 self._store_passages(article, partners)
+                learned: dict[str, int] = {}
                 if article.outlet:
                     if fingerprints is None:
                         fingerprints = line_fingerprints(raw)
-                    self.store.add_boilerplate_lines(article.outlet, fingerprints)
+                    learned = self.store.add_boilerplate_lines(article.outlet, fingerprints)
                 self.store.add_band_keys(article.id, signature, keys)
                 position = None
                 if stateful:
                     position = self._store_link_terms(features)
                 stored = self.store.stories_by_id([story_id])
                 changes = self.store.link_state("changes")
+            if article.outlet:
+                self.outlet_memory.learned(article.outlet, learned)
             self._after_commit(window, stored, features, changes, position)
             return IngestOutcome(
                 raw.source, "new", article_id=article.id, story_id=story_id, title=article.title
@@ -488,8 +621,13 @@ class Pipeline:
             self._window = StoryWindow(
                 self.store, self.linker.window_days, forget=self._forget_story
             )
+        known_changes = self._window.known_changes
         if self._window.sync():
             self._stats_stale = True  # another process stored articles meanwhile
+        if self._window.known_changes != known_changes:
+            # Stored articles we did not count (another process, or ours out of step):
+            # what the outlets' line memory holds may be behind.
+            self.outlet_memory.clear()
         return self._window
 
     def _forget_story(self, story_id: str) -> None:
@@ -631,26 +769,48 @@ class Pipeline:
                 existing = self.store.get_analysis(article_id, "shared_passages") or []
                 self.store.put_analysis(article_id, "shared_passages", existing + items)
 
+    @property
+    def outlet_memory(self) -> OutletMemory:
+        if self._outlet_memory is None:
+            self._outlet_memory = OutletMemory(self.store)
+        return self._outlet_memory
+
+    def outlet_lines(self, outlet: str | None) -> OutletLines | None:
+        """The known boilerplate lines of `outlet`, for a per-document stage (None: no outlet)."""
+        return self.outlet_memory.lines(outlet) if outlet else None
+
+    def declared_outlet_lines(self, raw: RawDocument) -> OutletLines | None:
+        """`outlet_lines` of the outlet `raw` declares (its outlet field or URL), if any."""
+        registry = load_registry(self.settings.outlet_registry_paths)
+        return self.outlet_lines(registry.declared_outlet(raw.outlet, raw.url))
+
     def _reclean_with_outlet_memory(
         self, raw: RawDocument, processed: ProcessedDocument, fingerprints: list[str]
     ) -> tuple[Article, dict[str, Any]]:
-        """Drop lines this outlet repeats across its articles (menus, promos, footers)."""
+        """Drop lines this outlet repeats across its articles (menus, promos, footers).
+
+        Usually the per-document stage did it already with the same memory
+        (`ProcessedDocument.boilerplate_applied`): then nothing is done here.
+        Otherwise (no memory reached that stage, or lines became known since) the
+        article is cleaned again from the document and re-analysed if it changed.
+        """
         article = processed.article
         if not article.outlet:
             return article, processed.analyses
-        counts = self.store.boilerplate_counts(article.outlet, fingerprints)
-        known = frozenset(h for h, n in counts.items() if n >= BOILERPLATE_MIN_ARTICLES)
-        if not known:
+        known = self.outlet_memory.lines(article.outlet).among(fingerprints)
+        applied = processed.boilerplate_applied
+        if applied == known:
             return article, processed.analyses
-        recleaned = extract(
-            raw,
-            load_registry(self.settings.outlet_registry_paths),
-            known_boilerplate=known,
-            max_html_depth=self.settings.limits.html_max_depth,
-        )
-        if recleaned.body == article.body:
+        registry = load_registry(self.settings.outlet_registry_paths)
+        depth = self.settings.limits.html_max_depth
+        # The stage's article was cleaned with other lines: start again from the first pass.
+        plain = extract(raw, registry, max_html_depth=depth) if applied else article
+        cleaned = reclean_with_known_lines(raw, plain, known, registry, depth)
+        if cleaned == article:
             return article, processed.analyses
-        return recleaned, analyse_article(recleaned)
+        self.outlet_recleans += 1
+        # Analysed as the per-document stage would have (it may have been told not to).
+        return cleaned, analyse_article(cleaned) if processed.analyses else {}
 
     def _exact_duplicate(self, article: Article) -> str | None:
         if article.canonical_url:

@@ -55,6 +55,23 @@ class OutletMention:
     surface: str
 
 
+@dataclass(frozen=True, slots=True)
+class OutletLines:
+    """An outlet's known boilerplate: fingerprints of lines repeated across its articles.
+
+    A snapshot of the store's per-outlet line memory (`line_fingerprints` seen in
+    enough stored articles of the outlet), handed to the per-document stage so
+    extraction drops the outlet's furniture in its first pass.
+    """
+
+    outlet: str
+    lines: frozenset[str]
+
+    def among(self, fingerprints: Iterable[str]) -> frozenset[str]:
+        """The known lines among a document's fingerprints."""
+        return frozenset(h for h in fingerprints if h in self.lines)
+
+
 class RegistryError(Exception):
     """An outlet file (or entry) that cannot be used; the message names file and entry."""
 
@@ -531,6 +548,21 @@ class OutletRegistry:
             return self._by_compact[compact]
         if _SCHEME.match(text) or _HOSTLIKE_NAME.fullmatch(text):
             return self.by_url(text)
+        return None
+
+    def declared_outlet(self, hint: str | None, url: str | None) -> str | None:
+        """The outlet a document's container declares: its outlet field, else its URL's.
+
+        Named as extraction names it (the registry's name when the registry knows
+        it), so a caller can look up what it remembers of the outlet before
+        extracting; None when only the text can tell (a byline, a site name).
+        """
+        if hint and hint.strip():
+            known = self.by_name(hint)
+            return known.name if known else hint.strip()
+        if url:
+            known = self.by_url(url)
+            return known.name if known else None
         return None
 
     def mentions(self, text: str) -> list[OutletMention]:

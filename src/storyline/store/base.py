@@ -278,7 +278,12 @@ class Store(ABC):
         """How many stored articles of `outlet` contained each line hash."""
 
     @abstractmethod
-    def add_boilerplate_lines(self, outlet: str, line_hashes: Sequence[str]) -> None: ...
+    def add_boilerplate_lines(self, outlet: str, line_hashes: Sequence[str]) -> dict[str, int]:
+        """Count one more article of `outlet` for each distinct line hash; the new counts."""
+
+    @abstractmethod
+    def known_boilerplate_lines(self, outlet: str, min_articles: int) -> frozenset[str]:
+        """The line hashes seen in at least `min_articles` stored articles of `outlet`."""
 
     # -- failures ------------------------------------------------------------
     @abstractmethod

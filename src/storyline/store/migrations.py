@@ -485,12 +485,41 @@ CREATE TRIGGER story_articles_link_changed AFTER INSERT OR UPDATE OR DELETE ON s
 FOR EACH STATEMENT EXECUTE FUNCTION storyline_link_changed();
 """
 
+# Version 4: the outlets' known boilerplate lines by index.  The pipeline reads an
+# outlet's known lines (`article_count` at least `KNOWN_LINE_MIN_ARTICLES`, its
+# threshold) in one query; through the primary key that query visits every line the
+# outlet ever printed (a few thousand table rows per outlet at 1M articles, ~50 ms),
+# through this partial, covering index only the known ones.  Queries with a lower
+# threshold still work, without it.  (An index on the count of every line would serve
+# any threshold, but would move an entry for each line of each stored article.)
+KNOWN_LINE_MIN_ARTICLES = 3
+
+
+
+def known_lines_condition(min_articles: int) -> str:
+    """The extra WHERE term that lets a query of known lines use the version 4 index.
+
+    A partial index serves only queries whose WHERE spells its condition out, with
+    the constant (a bound parameter cannot prove it).
+    """
+    if min_articles >= KNOWN_LINE_MIN_ARTICLES:
+        return f"AND article_count >= {KNOWN_LINE_MIN_ARTICLES}"
+    return ""
+
+
+_V4 = f"""
+CREATE INDEX boilerplate_lines_known ON boilerplate_lines(outlet, line_hash, article_count)
+WHERE article_count >= {KNOWN_LINE_MIN_ARTICLES};
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", {"sqlite": _V1_SQLITE, "postgresql": _V1_POSTGRESQL}),
     Migration(2, "article names for the entity filter",
               {"sqlite": _V2_SQLITE, "postgresql": _V2_POSTGRESQL}),
     Migration(3, "near-duplicate band keys and linker statistics",
               {"sqlite": _V3_SQLITE, "postgresql": _V3_POSTGRESQL}),
+    Migration(4, "index of the outlets' known boilerplate lines",
+              {"sqlite": _V4, "postgresql": _V4}),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

@@ -43,43 +43,39 @@ Concurrent writers (several ingest processes)
 from __future__ import annotations
 
 import os
-import random
 import re
 import threading
-import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, timedelta
-from functools import partial
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from storyline.records import Article, SearchHit, Story, StorySummary, as_datetime
+from storyline.records import Article, SearchHit, Story, StorySummary
 from storyline.store import migrations
 from storyline.store.base import (
     SEARCH_CANDIDATES,
     IngestError,
-    LinkTermStats,
-    Store,
     StoreError,
-    StoryCandidate,
     StoryFacets,
     StoryQuery,
 )
 
 # Shared with SQLite so that both backends compute identical values.
-from storyline.store.sqlite import (
-    _ARTICLE_COLUMNS,
-    _FTS_OPERATORS,
-    _article_from_row,
-    _dumps,
-    _signature_bytes,
-    _signature_values,
-    _words,
+from storyline.store.sql import (
+    ARTICLE_COLUMNS,
+    ARTICLE_INSERT_COLUMNS,
+    BACKOFF_START_S,
+    SQLStore,
+    article_values,
+    backoff,
     name_variants,
     now_utc,
+    query_words,
+    search_hit,
+    signature_bytes,
     sort_key,
 )
+from storyline.store.sql import dumps as _dumps
 
 try:
     import psycopg
@@ -99,10 +95,6 @@ TEXT_SEARCH_CONFIG = "storyline_text"  # created by migration 1
 POOL_SIZE = 4
 MAX_RETRIES = 6  # back-off 0.05 s doubling to 2 s
 CONNECT_TIMEOUT_S = 10
-_BACKOFF_START_S = 0.05
-_BACKOFF_MAX_S = 2.0
-_MAX_REDIRECT_HOPS = 32
-_BATCH = 200
 # pg_advisory_xact_lock key for migrations: "Storylin" in ASCII, fixed forever.
 _MIGRATION_LOCK = 0x53746F72796C696E
 # pg_advisory_xact_lock(int4, int4) key space of has_article's claims: "Stor", fixed forever.
@@ -116,11 +108,6 @@ _HEADLINE_OPTIONS = 'StartSel="", StopSel="", MaxWords=24, MinWords=12, ShortWor
 # Queries made only of words, "quoted phrases" and -exclusions are websearch syntax
 # that means what it says; anything else that matches nothing is retried as words.
 _CLEAN_QUERY = re.compile(r'\s*(?:-?(?:"[^"]*"|\w+)\s*)+', re.UNICODE)
-
-_ARTICLE_SELECT = ", ".join(
-    f"a.{c}::text AS {c}" if c in ("authors", "wire_agencies", "removed") else f"a.{c}"
-    for c in (col.strip() for col in _ARTICLE_COLUMNS.split(","))
-)
 
 
 class TransientStoreError(StoreError):
@@ -159,7 +146,7 @@ def _with_ellipses(excerpt: str, text: str) -> str:
     )
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """`Store` on PostgreSQL.  Open it with `open_store(url)` or `PostgresStore(url)`."""
 
     def __init__(
@@ -185,7 +172,7 @@ class PostgresStore(Store):
         # Migrate on a direct connection first: it gives a clear error when the
         # server is unreachable (a pool would only time out).
         try:
-            with psycopg.connect(self._conninfo, autocommit=True) as conn:
+            with psycopg.connect(self._conninfo, autocommit=True, row_factory=dict_row) as conn:
                 encoding = conn.info.parameter_status("server_encoding")
                 if encoding and encoding.upper() not in ("UTF8", "UTF-8"):
                     raise StoreError(
@@ -285,7 +272,7 @@ class PostgresStore(Store):
 
     def _write(self, operation: Callable[[psycopg.Connection[Any]], T], doing: str) -> T:
         """Run a write in its own savepoint (or transaction), retrying transient conflicts."""
-        delay = _BACKOFF_START_S
+        delay = BACKOFF_START_S
         for attempt in range(self.max_retries + 1):
             try:
                 with self.transaction():
@@ -296,9 +283,30 @@ class PostgresStore(Store):
             except TransientStoreError:
                 if attempt == self.max_retries:
                     raise
-            time.sleep(delay * (0.5 + random.random()))  # jitter: writers do not collide again
-            delay = min(delay * 2, _BACKOFF_MAX_S)
+            delay = backoff(delay)
         raise AssertionError("unreachable")
+
+    # -- the dialect surface of SQLStore ----------------------------------------------
+    _DIALECT = DIALECT
+    _IN_LIST = "= ANY(?)"
+    _NULL_SAFE_NE = "IS DISTINCT FROM"
+    _JSON = "?::jsonb"
+    _ARTICLE_SELECT = ", ".join(  # JSON columns as text, as SQLite returns them
+        f"a.{c}::text AS {c}" if c in ("authors", "wire_agencies", "removed") else f"a.{c}"
+        for c in (col.strip() for col in ARTICLE_COLUMNS.split(","))
+    )
+
+    @staticmethod
+    def _sql(text: str) -> str:
+        return _pyformat(text)
+
+    @staticmethod
+    def _list(values: Sequence[str]) -> list[str]:
+        return list(values)
+
+    @staticmethod
+    def _from_json(value: Any) -> Any:
+        return value  # psycopg decodes jsonb itself
 
     # -- lifecycle ---------------------------------------------------------------
     def close(self) -> None:
@@ -306,11 +314,6 @@ class PostgresStore(Store):
             self._closed = True
             if os.getpid() == self._pid:
                 self._pool.close()
-
-    def schema_version(self) -> int:
-        return self._read(
-            lambda c: int(_scalar(c, "SELECT MAX(version) FROM schema_migrations") or 0)
-        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -361,29 +364,10 @@ class PostgresStore(Store):
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-                conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                # No parameters: psycopg sends a whole script in one simple query.
+                self._apply_migrations(
+                    conn, self._where, lambda script: conn.execute(script.encode())
                 )
-                row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-                applied = int(row[0] or 0) if row else 0
-                if applied > migrations.LATEST_VERSION:
-                    raise StoreError(
-                        f"the store {self._where} has schema version {applied}, newer than "
-                        f"this Storyline understands ({migrations.LATEST_VERSION}); upgrade "
-                        "Storyline to open it"
-                    )
-                for migration in migrations.pending(applied):
-                    script = migration.sql.get(DIALECT)
-                    if script is None:
-                        raise StoreError(f"migration {migration.version} has no {DIALECT} SQL")
-                    # No parameters: psycopg sends the whole script in one simple query.
-                    conn.execute(script.encode())
-                    conn.execute(
-                        "INSERT INTO schema_migrations(version, name, applied_at) "
-                        "VALUES (%s, %s, %s)",
-                        (migration.version, migration.name, now_utc()),
-                    )
         except psycopg.Error as exc:
             raise StoreError(f"migrating the PostgreSQL store {self._where} failed: {exc}") from exc
 
@@ -406,36 +390,9 @@ class PostgresStore(Store):
                     "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
                     (_ARTICLE_CLAIM_LOCK, article_id),
                 )
-            return (
-                c.execute("SELECT 1 FROM articles WHERE id = %s", (article_id,)).fetchone()
-                is not None
-            )
+            return self._article_exists(c, article_id)
 
         return self._read(probe)
-
-    def find_by_content_hash(self, content_hash: str) -> str | None:
-        if not content_hash:
-            return None
-        row = self._read(
-            lambda c: c.execute(
-                "SELECT id FROM articles WHERE content_hash = %s AND duplicate_of IS NULL "
-                "ORDER BY num LIMIT 1",
-                (content_hash,),
-            ).fetchone()
-        )
-        return row["id"] if row else None
-
-    def find_by_canonical_url(self, canonical_url: str) -> str | None:
-        if not canonical_url:
-            return None
-        row = self._read(
-            lambda c: c.execute(
-                "SELECT id FROM articles WHERE canonical_url = %s "
-                "ORDER BY duplicate_of IS NOT NULL, num LIMIT 1",
-                (canonical_url,),
-            ).fetchone()
-        )
-        return row["id"] if row else None
 
     def add_article(
         self,
@@ -448,29 +405,10 @@ class PostgresStore(Store):
 
         def write(conn: psycopg.Connection[Any]) -> None:
             inserted = conn.execute(
-                "INSERT INTO articles (id, source, url, canonical_url, title, body, outlet, "
-                "published, sort_key, authors, wire_agencies, language, content_hash, "
-                "duplicate_of, removed, ingested_at) "
+                f"INSERT INTO articles ({ARTICLE_INSERT_COLUMNS}) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, "
                 "%s::jsonb, %s) ON CONFLICT (id) DO NOTHING RETURNING num",
-                (
-                    article.id,
-                    article.source,
-                    article.url,
-                    article.canonical_url,
-                    article.title,
-                    article.body,
-                    article.outlet,
-                    article.published,
-                    key,
-                    _dumps(list(article.authors)),
-                    _dumps(list(article.wire_agencies)),
-                    article.language,
-                    article.content_hash,
-                    article.duplicate_of,
-                    _dumps([{"text": b.text, "reason": b.reason} for b in article.removed]),
-                    ingested_at,
-                ),
+                article_values(article, key, ingested_at),
             ).fetchone()
             if inserted is None:
                 raise StoreError(f"article {article.id} is already stored")
@@ -505,56 +443,7 @@ class PostgresStore(Store):
 
         self._write(write, "adding an article")
 
-    def get_article(self, article_id: str) -> Article | None:
-        row = self._read(
-            lambda c: c.execute(
-                f"SELECT {_ARTICLE_SELECT} FROM articles a WHERE a.id = %s", (article_id,)
-            ).fetchone()
-        )
-        return _article_from_row(row) if row else None
-
-    def article_story_id(self, article_id: str) -> str | None:
-        row = self._read(
-            lambda c: c.execute(
-                "SELECT story_id FROM story_articles WHERE article_id = %s", (article_id,)
-            ).fetchone()
-        )
-        return row["story_id"] if row else None
-
-    def count_articles(self) -> int:
-        return self._read(
-            lambda c: int(_scalar(c, "SELECT COUNT(*) FROM articles"))
-        )
-
-    def get_features(self, article_id: str) -> dict[str, Any] | None:
-        """The link features stored with an article, if any."""
-        row = self._read(
-            lambda c: c.execute(
-                "SELECT data FROM article_features WHERE article_id = %s", (article_id,)
-            ).fetchone()
-        )
-        return row["data"] if row else None
-
     # -- analysis ----------------------------------------------------------------------
-    def put_analysis(self, article_id: str, kind: str, data: Any) -> None:
-        self._write(
-            lambda c: c.execute(
-                "INSERT INTO analysis(article_id, kind, data) VALUES (%s, %s, %s::jsonb) "
-                "ON CONFLICT (article_id, kind) DO UPDATE SET data = excluded.data",
-                (article_id, kind, _dumps(data)),
-            ),
-            "storing an analysis",
-        )
-
-    def get_analysis(self, article_id: str, kind: str) -> Any | None:
-        row = self._read(
-            lambda c: c.execute(
-                "SELECT data FROM analysis WHERE article_id = %s AND kind = %s",
-                (article_id, kind),
-            ).fetchone()
-        )
-        return row["data"] if row else None
-
     # -- stories -----------------------------------------------------------------------
     def create_story(self, story_id: str, title: str, method: str) -> None:
         at = now_utc()
@@ -571,137 +460,7 @@ class PostgresStore(Store):
 
         self._write(write, "creating a story")
 
-    def candidate_stories(
-        self, around: str | None, window_days: float, limit: int = 500
-    ) -> list[StoryCandidate]:
-        centre = as_datetime(around)
-
-        def load(c: psycopg.Connection[Any]) -> list[StoryCandidate]:
-            if centre is None:
-                rows = c.execute(
-                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
-                    "ORDER BY updated_at DESC LIMIT %s",
-                    (limit,),
-                ).fetchall()
-            else:
-                naive = centre.astimezone(UTC).replace(tzinfo=None) if centre.tzinfo else centre
-                span = timedelta(days=max(window_days, 0.0))
-                # Whole days, as on SQLite: a story known by its date alone overlaps
-                # any time on that day.
-                low = (naive - span).date().isoformat()
-                high = (naive + span).date().isoformat() + "T99"
-                rows = c.execute(
-                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
-                    "WHERE last_seen >= %s AND first_seen <= %s "
-                    "ORDER BY last_seen DESC LIMIT %s",
-                    (low, high, limit),
-                ).fetchall()
-            candidates = {
-                r["id"]: StoryCandidate(
-                    id=r["id"],
-                    title=r["title"],
-                    first_seen=r["first_seen"],
-                    last_seen=r["last_seen"],
-                    article_count=r["article_count"],
-                )
-                for r in rows
-            }
-            if candidates:
-                for fr in c.execute(
-                    "SELECT sa.story_id, f.data FROM story_articles sa "
-                    "JOIN article_features f ON f.article_id = sa.article_id "
-                    "JOIN articles a ON a.id = sa.article_id "
-                    "WHERE sa.story_id = ANY(%s) ORDER BY a.sort_key, a.num",
-                    (list(candidates),),
-                ):
-                    candidates[fr["story_id"]].features.append(fr["data"])
-            return list(candidates.values())
-
-        return self._read(load, snapshot=True)
-
     # -- the global stage's memory -------------------------------------------------------
-    @staticmethod
-    def _candidates(rows: list[Any]) -> list[StoryCandidate]:
-        return [
-            StoryCandidate(
-                id=r["id"],
-                title=r["title"],
-                first_seen=r["first_seen"],
-                last_seen=r["last_seen"],
-                article_count=r["article_count"],
-            )
-            for r in rows
-        ]
-
-    def stories_between(self, low: str, high: str) -> list[StoryCandidate]:
-        return self._read(
-            lambda c: self._candidates(
-                c.execute(
-                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
-                    "WHERE last_seen >= %s AND first_seen <= %s",
-                    (low, high),
-                ).fetchall()
-            )
-        )
-
-    def recent_stories(self, limit: int) -> list[StoryCandidate]:
-        return self._read(
-            lambda c: self._candidates(
-                c.execute(
-                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
-                    "ORDER BY updated_at DESC, id LIMIT %s",
-                    (limit,),
-                ).fetchall()
-            )
-        )
-
-    def stories_by_id(self, story_ids: Sequence[str]) -> list[StoryCandidate]:
-        if not story_ids:
-            return []
-        return self._read(
-            lambda c: self._candidates(
-                c.execute(
-                    "SELECT id, title, first_seen, last_seen, article_count FROM stories "
-                    "WHERE id = ANY(%s)",
-                    (list(story_ids),),
-                ).fetchall()
-            )
-        )
-
-    def story_features(self, story_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        found: dict[str, list[dict[str, Any]]] = {s: [] for s in story_ids}
-        if not story_ids:
-            return found
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT sa.story_id, f.data FROM story_articles sa "
-                "JOIN article_features f ON f.article_id = sa.article_id "
-                "JOIN articles a ON a.id = sa.article_id "
-                "WHERE sa.story_id = ANY(%s) ORDER BY a.num",
-                (list(story_ids),),
-            ).fetchall(),
-            snapshot=True,
-        )
-        for r in rows:
-            found[r["story_id"]].append(r["data"])
-        return found
-
-    def link_state(self, name: str) -> int | None:
-        row = self._read(
-            lambda c: c.execute("SELECT value FROM link_state WHERE name = %s", (name,)).fetchone()
-        )
-        return int(row["value"]) if row else None
-
-    def set_link_state(self, name: str, value: int) -> None:
-        self._write(
-            lambda c: c.execute(
-                "INSERT INTO link_state(name, value) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, int(value)),
-            ),
-            "setting a link counter",
-        )
-
     def add_band_keys(self, article_id: str, signature: Sequence[int], keys: Sequence[str]) -> None:
         if not keys:
             return
@@ -710,7 +469,7 @@ class PostgresStore(Store):
             c.execute(
                 "INSERT INTO article_signatures(article_id, signature) VALUES (%s, %s) "
                 "ON CONFLICT (article_id) DO UPDATE SET signature = excluded.signature",
-                (article_id, _signature_bytes(signature)),
+                (article_id, signature_bytes(signature)),
             )
             c.execute(
                 "INSERT INTO lsh_bands(band_key, article_id) "
@@ -719,28 +478,6 @@ class PostgresStore(Store):
             )
 
         self._write(write, "indexing band keys")
-
-    def band_key_matches(
-        self, keys: Sequence[str], limit: int = 100
-    ) -> list[tuple[str, str, str | None, list[int]]]:
-        if not keys:
-            return []
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT a.id, sa.story_id, a.outlet, s.signature FROM "
-                " (SELECT article_id, COUNT(*) AS shared FROM lsh_bands"
-                "  WHERE band_key = ANY(%s) GROUP BY article_id) m "
-                "JOIN articles a ON a.id = m.article_id "
-                "JOIN story_articles sa ON sa.article_id = a.id "
-                "JOIN article_signatures s ON s.article_id = a.id "
-                "ORDER BY m.shared DESC, a.num LIMIT %s",
-                (list(keys), limit),
-            ).fetchall()
-        )
-        return [
-            (r["id"], r["story_id"], r["outlet"], _signature_values(bytes(r["signature"])))
-            for r in rows
-        ]
 
     def add_link_terms(
         self, terms: dict[str, dict[str, int]], documents: int = 1
@@ -785,89 +522,6 @@ class PostgresStore(Store):
             return int(row["value"]) if row else 0
 
         return self._write(write, "checkpointing link terms")
-
-    def load_link_terms(self) -> LinkTermStats:
-        def load(c: psycopg.Connection[Any]) -> LinkTermStats:
-            state = {
-                r["name"]: int(r["value"])
-                for r in c.execute("SELECT name, value FROM link_state").fetchall()
-            }
-            stats = LinkTermStats(
-                state.get("documents", 0), state.get("checkpoint_documents", 0)
-            )
-            for r in c.execute("SELECT kind, term, df, df_checkpoint FROM link_terms"):
-                stats.df.setdefault(r["kind"], {})[r["term"]] = (r["df"], r["df_checkpoint"])
-            return stats
-
-        return self._read(load, snapshot=True)
-
-    def iter_link_features(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        last = -1
-        while True:
-            rows = self._read(
-                lambda c, after=last: c.execute(
-                    "SELECT a.num, a.id, sa.story_id, f.data FROM articles a "
-                    "JOIN story_articles sa ON sa.article_id = a.id "
-                    "JOIN article_features f ON f.article_id = a.id "
-                    "WHERE a.num > %s ORDER BY a.num LIMIT 2000",
-                    (after,),
-                ).fetchall()
-            )
-            if not rows:
-                return
-            for r in rows:
-                yield r["id"], r["story_id"], r["data"]
-            last = rows[-1]["num"]
-
-    def _summaries(
-        self, c: psycopg.Connection[Any], rows: list[dict[str, Any]]
-    ) -> list[StorySummary]:
-        outlets = self._outlets_by_story(c, [r["id"] for r in rows])
-        return [
-            StorySummary(
-                id=r["id"],
-                title=r["title"],
-                first_seen=r["first_seen"],
-                last_seen=r["last_seen"],
-                article_count=r["article_count"],
-                outlets=outlets.get(r["id"], []),
-            )
-            for r in rows
-        ]
-
-    def list_stories(self, limit: int = 50, offset: int = 0) -> list[StorySummary]:
-        def load(c: psycopg.Connection[Any]) -> list[StorySummary]:
-            rows = c.execute(
-                "SELECT id, title, first_seen, last_seen, article_count FROM stories "
-                "ORDER BY updated_at DESC, id LIMIT %s OFFSET %s",
-                (max(limit, 0), max(offset, 0)),
-            ).fetchall()
-            return self._summaries(c, rows)
-
-        return self._read(load, snapshot=True)
-
-    @staticmethod
-    def _outlets_by_story(c: psycopg.Connection[Any], story_ids: list[str]) -> dict[str, list[str]]:
-        """Each story's outlets, the most frequent first."""
-        if not story_ids:
-            return {}
-        counts: dict[str, Counter[str]] = {}
-        for row in c.execute(
-            "SELECT sa.story_id, a.outlet FROM story_articles sa "
-            "JOIN articles a ON a.id = sa.article_id "
-            "WHERE sa.story_id = ANY(%s) AND a.outlet IS NOT NULL",
-            (story_ids,),
-        ):
-            counts.setdefault(row["story_id"], Counter())[row["outlet"]] += 1
-        return {
-            sid: [o for o, _ in sorted(cnt.items(), key=lambda item: (-item[1], item[0]))]
-            for sid, cnt in counts.items()
-        }
-
-    def count_stories(self) -> int:
-        return self._read(
-            lambda c: int(_scalar(c, "SELECT COUNT(*) FROM stories"))
-        )
 
     def find_stories(
         self, query: StoryQuery, limit: int = 50, offset: int = 0
@@ -974,7 +628,7 @@ class PostgresStore(Store):
                     )
                 if not rows and not (usable and _CLEAN_QUERY.fullmatch(text)):
                     # The same fallback as search(): the words, all of them, else any.
-                    words = _plain_words(text)
+                    words = query_words(text)
                     if words:
                         params["words"] = words
                         rows = select(c, combined(_words_tsquery(config, "&")))
@@ -1006,153 +660,23 @@ class PostgresStore(Store):
 
         return self._read(load, snapshot=True)
 
-    def story_updated_at(self, story_ids: Sequence[str]) -> dict[str, str]:
-        if not story_ids:
-            return {}
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT id, updated_at FROM stories WHERE id = ANY(%s)", (list(story_ids),)
-            ).fetchall()
-        )
-        return {r["id"]: r["updated_at"] for r in rows}
-
-    def _resolve_story_id(self, c: psycopg.Connection[Any], story_id: str) -> str | None:
-        """The live story id for an id, a redirected id, or a unique prefix of either."""
-        if not story_id:
-            return None
-        if c.execute("SELECT 1 FROM stories WHERE id = %s", (story_id,)).fetchone():
-            return story_id
-        target = self._follow_redirects(c, story_id)
-        if target is not None:
-            return target
-        # A prefix as a range scan on the primary key (COLLATE "C": code point
-        # order); LIKE would read "_" and "%" as wildcards.
-        high = story_id + "\U0010ffff"
-        matches = {
-            r["id"]
-            for r in c.execute(
-                "SELECT id FROM stories WHERE id >= %s AND id < %s LIMIT 50", (story_id, high)
-            )
-        }
-        for r in c.execute(
-            "SELECT old_id FROM story_redirects WHERE old_id >= %s AND old_id < %s LIMIT 50",
-            (story_id, high),
-        ).fetchall():
-            resolved = self._follow_redirects(c, r["old_id"])
-            if resolved is not None:
-                matches.add(resolved)
-        if len(matches) > 1:
-            shown = ", ".join(sorted(matches)[:5])
-            raise StoreError(
-                f"story id prefix {story_id!r} is ambiguous: it matches {shown}"
-                + (" …" if len(matches) > 5 else "")
-            )
-        return next(iter(matches), None)
-
-    @staticmethod
-    def _follow_redirects(c: psycopg.Connection[Any], story_id: str) -> str | None:
-        current = story_id
-        for _ in range(_MAX_REDIRECT_HOPS):
-            row = c.execute(
-                "SELECT new_id FROM story_redirects WHERE old_id = %s", (current,)
-            ).fetchone()
-            if row is None:
-                break
-            current = row["new_id"]
-        else:
-            raise StoreError(f"story redirects from {story_id} form a loop")
-        if current == story_id:
-            return None
-        if c.execute("SELECT 1 FROM stories WHERE id = %s", (current,)).fetchone():
-            return current
-        return None
+    # PostgreSQL refuses a negative LIMIT/OFFSET and NUL in text: clean what the
+    # shared methods would pass on.
+    def list_stories(self, limit: int = 50, offset: int = 0) -> list[StorySummary]:
+        return super().list_stories(max(limit, 0), max(offset, 0))
 
     def get_story(self, story_id: str) -> Story | None:
-        story_id = (story_id or "").replace("\x00", "")
+        return super().get_story((story_id or "").replace("\x00", ""))
 
-        def load(c: psycopg.Connection[Any]) -> Story | None:
-            resolved = self._resolve_story_id(c, story_id)
-            if resolved is None:
-                return None
-            found = self._load_stories(c, [resolved])
-            return found[0] if found else None
-
-        return self._read(load, snapshot=True)
-
-    def _load_stories(self, c: psycopg.Connection[Any], ids: list[str]) -> list[Story]:
-        stories = {
-            r["id"]: Story(
-                id=r["id"],
-                title=r["title"],
-                first_seen=r["first_seen"],
-                last_seen=r["last_seen"],
-                similarity_method=r["similarity_method"],
-            )
+    @staticmethod
+    def _lock_stories(c: psycopg.Connection[Any], story_ids: list[str]) -> set[str]:
+        # FOR UPDATE, in a fixed order: concurrent merges/adds cannot deadlock on them.
+        return {
+            r["id"]
             for r in c.execute(
-                "SELECT id, title, first_seen, last_seen, similarity_method FROM stories "
-                "WHERE id = ANY(%s)",
-                (ids,),
+                "SELECT id FROM stories WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (story_ids,)
             )
         }
-        for row in c.execute(
-            f"SELECT sa.story_id, {_ARTICLE_SELECT} FROM story_articles sa "
-            "JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ANY(%s) "
-            "ORDER BY a.sort_key, a.ingested_at, a.num",
-            (ids,),
-        ):
-            stories[row["story_id"]].articles.append(_article_from_row(row))
-        return [stories[sid] for sid in ids if sid in stories]
-
-    def iter_stories(self) -> Iterator[Story]:
-        # Ids first, then batches: no connection is held while the caller iterates.
-        story_ids: list[str] = self._read(
-            lambda c: [
-                r["id"]
-                for r in c.execute(
-                    # NULLS FIRST: SQLite's order, so both backends iterate alike.
-                    "SELECT id FROM stories ORDER BY first_seen NULLS FIRST, id"
-                )
-            ]
-        )
-        for start in range(0, len(story_ids), _BATCH):
-            batch = story_ids[start : start + _BATCH]
-            yield from self._read(partial(self._load_stories, ids=batch), snapshot=True)
-
-    def merge_stories(self, from_id: str, into_id: str, reason: str) -> None:
-        """Move every article of `from_id` into `into_id`, delete `from_id`, redirect it."""
-        if from_id == into_id:
-            raise StoreError("cannot merge a story into itself")
-        at = now_utc()
-
-        def write(conn: psycopg.Connection[Any]) -> None:
-            # Lock both in a fixed order: concurrent merges/adds cannot deadlock on them.
-            locked = {
-                r["id"]
-                for r in conn.execute(
-                    "SELECT id FROM stories WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                    ([from_id, into_id],),
-                )
-            }
-            for sid in (from_id, into_id):
-                if sid not in locked:
-                    raise StoreError(f"cannot merge: no story {sid}")
-            conn.execute(
-                "UPDATE story_articles SET story_id = %s WHERE story_id = %s", (into_id, from_id)
-            )
-            conn.execute("DELETE FROM stories WHERE id = %s", (from_id,))
-            # Old ids that led to `from_id` now lead straight to `into_id`.
-            conn.execute(
-                "UPDATE story_redirects SET new_id = %s WHERE new_id = %s", (into_id, from_id)
-            )
-            conn.execute(
-                "INSERT INTO story_redirects(old_id, new_id, reason, at) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (old_id) DO UPDATE SET new_id = excluded.new_id, "
-                "reason = excluded.reason, at = excluded.at",
-                (from_id, into_id, reason, at),
-            )
-            self._recount_story(conn, into_id, at)
-
-        self._write(write, "merging stories")
 
     @staticmethod
     def _recount_story(conn: psycopg.Connection[Any], story_id: str, at: str) -> None:
@@ -1213,7 +737,7 @@ class PostgresStore(Store):
                     return rows
             # Stray syntax (FTS operators, "col:", brackets) that matched nothing: the
             # words themselves, all of them, else any, as the SQLite backend does.
-            words = _plain_words(query)
+            words = query_words(query)
             if not words:
                 return []
             rows = run(c, _words_tsquery(config, "&"), {"words": words})
@@ -1223,16 +747,10 @@ class PostgresStore(Store):
 
         rows = self._read(load)
         return [
-            SearchHit(
-                article_id=r["id"],
-                story_id=r["story_id"],
-                title=r["title"],
-                outlet=r["outlet"],
-                published=r["published"],
-                snippet=(
-                    _with_ellipses(r["body_snippet"] or "", r["body"])
-                    or _with_ellipses(r["title_snippet"] or "", r["title"])
-                ),
+            search_hit(
+                r,
+                _with_ellipses(r["body_snippet"] or "", r["body"])
+                or _with_ellipses(r["title_snippet"] or "", r["title"]),
             )
             for r in rows
         ]
@@ -1254,41 +772,42 @@ class PostgresStore(Store):
             counts[r["line_hash"]] = r["article_count"]
         return counts
 
-    def add_boilerplate_lines(self, outlet: str, line_hashes: Sequence[str]) -> None:
+    def add_boilerplate_lines(self, outlet: str, line_hashes: Sequence[str]) -> dict[str, int]:
         # One article counts once per line; sorted so that every writer locks the
         # rows in the same order (no deadlock between two articles of one outlet).
         distinct = sorted(set(line_hashes))
         if not distinct:
-            return
-        self._write(
+            return {}
+        rows = self._write(
             lambda c: c.execute(
                 "INSERT INTO boilerplate_lines(outlet, line_hash, article_count) "
                 "SELECT %s, h, 1 FROM unnest(%s::text[]) AS h ORDER BY h "
                 "ON CONFLICT (outlet, line_hash) "
-                "DO UPDATE SET article_count = boilerplate_lines.article_count + 1",
+                "DO UPDATE SET article_count = boilerplate_lines.article_count + 1 "
+                "RETURNING line_hash, article_count",
                 (outlet, distinct),
-            ),
+            ).fetchall(),
             "counting boilerplate lines",
         )
+        return {r["line_hash"]: r["article_count"] for r in rows}
+
+    def known_boilerplate_lines(self, outlet: str, min_articles: int) -> frozenset[str]:
+        indexed = migrations.known_lines_condition(min_articles)
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT line_hash FROM boilerplate_lines "
+                f"WHERE outlet = %s AND article_count >= %s {indexed}",
+                (outlet, min_articles),
+            ).fetchall()
+        )
+        return frozenset(r["line_hash"] for r in rows)
 
     # -- failures --------------------------------------------------------------------------
     def record_failure(self, source: str, stage: str, reason: str) -> None:
-        self._write(
-            lambda c: c.execute(
-                "INSERT INTO ingest_errors(source, stage, reason, at) VALUES (%s, %s, %s, %s)",
-                (_no_nul(source), _no_nul(stage), _no_nul(reason), now_utc()),
-            ),
-            "recording a failure",
-        )
+        super().record_failure(_no_nul(source), _no_nul(stage), _no_nul(reason))
 
     def recent_failures(self, limit: int = 50) -> list[IngestError]:
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT source, stage, reason, at FROM ingest_errors ORDER BY id DESC LIMIT %s",
-                (max(limit, 0),),
-            ).fetchall()
-        )
-        return [IngestError(r["source"], r["stage"], r["reason"], r["at"]) for r in rows]
+        return super().recent_failures(max(limit, 0))  # PostgreSQL refuses LIMIT < 0
 
     # -- integrity ---------------------------------------------------------------------------
     def check(self) -> list[str]:
@@ -1296,15 +815,11 @@ class PostgresStore(Store):
 
         PostgreSQL keeps the search vector itself (a stored generated column)
         and enforces foreign keys, so the only way to break those is behind
-        its back (triggers disabled); the orphan queries below still catch it.
+        its back (triggers disabled); the orphan queries (`_link_problems`) still catch it.
         """
 
         def run(c: psycopg.Connection[Any]) -> list[str]:
             problems: list[str] = []
-
-            def report(query: str, message: Callable[[dict[str, Any]], str]) -> None:
-                problems.extend(message(r) for r in c.execute(query + " LIMIT 100"))
-
             for table in ("article_features", "analysis"):
                 problems.extend(
                     f"foreign key broken: {table} row -> missing article {r['article_id']}"
@@ -1313,69 +828,7 @@ class PostgresStore(Store):
                         "ON a.id = t.article_id WHERE a.id IS NULL LIMIT 100"
                     )
                 )
-            report(
-                "SELECT sa.article_id, sa.story_id FROM story_articles sa "
-                "LEFT JOIN stories s ON s.id = sa.story_id WHERE s.id IS NULL",
-                lambda r: (
-                    f"orphaned story link: article {r['article_id']} -> missing story "
-                    f"{r['story_id']}"
-                ),
-            )
-            report(
-                "SELECT sa.article_id, sa.story_id FROM story_articles sa "
-                "LEFT JOIN articles a ON a.id = sa.article_id WHERE a.id IS NULL",
-                lambda r: (
-                    f"orphaned story link: missing article {r['article_id']} in story "
-                    f"{r['story_id']}"
-                ),
-            )
-            report(
-                "SELECT s.id FROM stories s WHERE NOT EXISTS "
-                "(SELECT 1 FROM story_articles sa WHERE sa.story_id = s.id)",
-                lambda r: f"story {r['id']} has no articles",
-            )
-            report(
-                "SELECT a.id FROM articles a WHERE a.duplicate_of IS NULL AND NOT EXISTS "
-                "(SELECT 1 FROM story_articles sa WHERE sa.article_id = a.id)",
-                lambda r: f"article {r['id']} is not a duplicate but belongs to no story",
-            )
-            report(
-                "SELECT a.id, a.duplicate_of FROM articles a WHERE a.duplicate_of IS NOT NULL "
-                "AND NOT EXISTS (SELECT 1 FROM articles o WHERE o.id = a.duplicate_of)",
-                lambda r: (
-                    f"article {r['id']} is a duplicate of a missing article {r['duplicate_of']}"
-                ),
-            )
-            report(
-                "SELECT * FROM (SELECT s.id, s.article_count, s.first_seen, s.last_seen, "
-                " COUNT(a.id) FILTER (WHERE a.duplicate_of IS NULL) AS n, "
-                " MIN(a.sort_key) AS lo, MAX(a.sort_key) AS hi "
-                " FROM stories s JOIN story_articles sa ON sa.story_id = s.id "
-                " JOIN articles a ON a.id = sa.article_id GROUP BY s.id) t "
-                "WHERE n <> article_count OR lo IS DISTINCT FROM first_seen "
-                "OR hi IS DISTINCT FROM last_seen",
-                lambda r: (
-                    f"story {r['id']} records {r['article_count']} articles, "
-                    f"{r['first_seen']}..{r['last_seen']}; its links give {r['n']}, "
-                    f"{r['lo']}..{r['hi']}"
-                ),
-            )
-            report(
-                "SELECT r.old_id, r.new_id FROM story_redirects r "
-                "LEFT JOIN stories s ON s.id = r.new_id WHERE s.id IS NULL",
-                lambda r: f"story redirect {r['old_id']} -> {r['new_id']} points to no story",
-            )
-            report(
-                "SELECT r.old_id FROM story_redirects r JOIN stories s ON s.id = r.old_id",
-                lambda r: f"story {r['old_id']} exists but is also redirected away",
-            )
-            # The near-duplicate index must only name stored articles (same transaction).
-            for table in ("lsh_bands", "article_signatures"):
-                report(
-                    f"SELECT DISTINCT t.article_id FROM {table} t "
-                    "LEFT JOIN articles a ON a.id = t.article_id WHERE a.id IS NULL",
-                    lambda r, table=table: f"{table} names a missing article {r['article_id']}",
-                )
+            problems.extend(self._link_problems(c))
             return problems
 
         return self._read(run, snapshot=True)
@@ -1383,6 +836,12 @@ class PostgresStore(Store):
 
 def _no_nul(text: str) -> str:
     return text.replace("\x00", "\ufffd")
+
+
+@lru_cache(maxsize=1024)
+def _pyformat(text: str) -> str:
+    """Shared SQL (`?` placeholders) in psycopg's style: `%s`, a literal `%` doubled."""
+    return text.replace("%", "%%").replace("?", "%s")
 
 
 def _websearch_usable(c: psycopg.Connection[Any], text: str) -> bool:
@@ -1407,13 +866,6 @@ def _scalar(c: psycopg.Connection[Any], query: str) -> Any:
     if row is None:
         raise StoreError(f"no row from {query!r}")
     return next(iter(row.values()))
-
-
-def _plain_words(query: str) -> list[str]:
-    """The query's words without FTS operators (as SQLite's fallback takes them)."""
-    words = _words(query)
-    plain = [w for w in words if w not in _FTS_OPERATORS]
-    return plain or words
 
 
 def _words_tsquery(config: pgsql.Composable, operator: str) -> pgsql.Composable:
