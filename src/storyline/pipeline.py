@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -371,6 +371,22 @@ class StoryWindow:
         elif self.overlaps(story):  # a story from outside the window grew into it
             self._load([story])
 
+    def merged(self, from_ids: Sequence[str], into_id: str | None) -> None:
+        """Stories this process merged into `into_id` (with the article that bridged them,
+        committed): drop them and read the survivor again.
+
+        Only the survivor changed, so only it is read (its members in stored order,
+        exactly what a reload of the whole window would give it).
+        """
+        for story_id in (*from_ids, *([into_id] if into_id else [])):
+            if self.stories.pop(story_id, None) is not None:
+                self._forget(story_id)
+        if into_id is None:
+            return
+        survivor = self.store.stories_by_id([into_id])
+        if survivor and (self.covered is None or self.overlaps(survivor[0])):
+            self._load(survivor)
+
     def nearest_members(self, story_id: str, embedding: str | None, k: int) -> list[str]:
         """Ids of the story's `k` articles closest to `embedding` (among its newest 50)."""
         held = self.stories.get(story_id)
@@ -570,6 +586,10 @@ class Pipeline:
             else:
                 decision = self.linker.decide(features, window.candidates(article.published))
             stateful = isinstance(self.linker, StatefulLinker)
+            merged: tuple[str, ...] = ()
+            # Changes to story membership our merges made (the counter moves per moved row
+            # on SQLite, per statement on PostgreSQL); None when they cannot be told apart.
+            merge_changes: int | None = 0
             with self.store.transaction():
                 if self.store.has_article(article.id):
                     return self._stored_outcome(raw, article.id)
@@ -582,10 +602,18 @@ class Pipeline:
                     partners = self._passage_partners(window, story_id, features, near)
                     # A linker may find that the article bridges stories that report one
                     # story (link/cluster.py `MergingDecision`): they move into its story.
-                    for other in getattr(decision, "merge_from", None) or ():
-                        self.store.merge_stories(
-                            other, story_id, f"article {article.id} links both stories"
+                    merged = tuple(getattr(decision, "merge_from", None) or ())
+                    if merged:
+                        before_merge = self.store.link_state("changes")
+                        for other in merged:
+                            self.store.merge_stories(
+                                other, story_id, f"article {article.id} links both stories"
+                            )
+                        merge_changes = (self.store.link_state("changes") or 0) - (
+                            before_merge or 0
                         )
+                        if before_merge != window.known_changes:
+                            merge_changes = None  # another process wrote since the window's check
                 self.store.add_article(article, story_id, features)
                 for kind, data in analyses.items():
                     self.store.put_analysis(article.id, kind, data)
@@ -603,7 +631,9 @@ class Pipeline:
                 changes = self.store.link_state("changes")
             if article.outlet:
                 self.outlet_memory.learned(article.outlet, learned)
-            self._after_commit(window, stored, features, changes, position)
+            self._after_commit(
+                window, stored, features, changes, position, merged, merge_changes
+            )
             return IngestOutcome(
                 raw.source, "new", article_id=article.id, story_id=story_id, title=article.title
             )
@@ -678,10 +708,18 @@ class Pipeline:
         features: dict[str, Any],
         changes: int | None,
         position: tuple[int, int] | None,
+        merged: tuple[str, ...] = (),
+        merge_changes: int | None = 0,
     ) -> None:
         """Bring the in-memory window and statistics to what was just committed."""
-        expected = None if window.known_changes is None else window.known_changes + 1
-        if stored:
+        expected = (
+            None
+            if window.known_changes is None or merge_changes is None
+            else window.known_changes + merge_changes + 1
+        )
+        if merged:
+            window.merged(merged, stored[0].id if stored else None)
+        elif stored:
             window.added(stored[0], features)
         # One change is ours; any other means another process wrote meanwhile.
         window.known_changes = changes if changes == expected else None

@@ -104,7 +104,7 @@ from storyline.link.base import LinkDecision  # noqa: E402
 from storyline.link.cluster import MergingDecision  # noqa: E402
 from storyline.link.features import TermStats  # noqa: E402
 from storyline.link.stories import CheckpointStats, next_checkpoint  # noqa: E402
-from storyline.pipeline import Pipeline  # noqa: E402
+from storyline.pipeline import Pipeline, StoryWindow  # noqa: E402
 from storyline.records import RawDocument  # noqa: E402
 from storyline.store import open_store  # noqa: E402
 from storyline.store.base import Store  # noqa: E402
@@ -311,5 +311,30 @@ def test_a_merging_decision_moves_the_stories_into_one_and_redirects(tmp_path: P
         redirected = store.get_story(merged_away)
         assert redirected is not None and redirected.id == survivor
         assert store.check() == []
+    finally:
+        store.close()
+
+
+def test_a_merge_keeps_the_window_in_step_without_a_reload(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    docs = [_report(0, 0, rng), _report(2, 1, rng), _report(4, 2, rng)]
+    store = open_store(str(tmp_path / "merge-window.db"))
+    try:
+        pipeline = Pipeline(store, Settings.from_env(), linker=_BridgingLinker())
+        outcomes = pipeline.ingest(docs).outcomes
+        survivor = outcomes[2].story_id
+        merged_away = ({o.story_id for o in outcomes[:2]} - {survivor}).pop()
+        window = pipeline._window
+        assert window is not None
+        # Our own merge is accounted for: the window is not dropped for a reload.
+        assert window.known_changes == store.link_state("changes")
+        assert merged_away not in window.stories
+        # The survivor holds what a fresh load from the store gives it, in stored order.
+        fresh = StoryWindow(store, window.window_days)
+        fresh.cover(docs[2].published)
+        assert [f["article_id"] for f in window.stories[survivor].features] == [
+            f["article_id"] for f in fresh.stories[survivor].features
+        ]
+        assert len(window.stories[survivor].features) == 3
     finally:
         store.close()
