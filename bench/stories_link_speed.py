@@ -8,12 +8,21 @@ day in stories of five articles; the measured articles are
 fresh variants arriving at the end of that period.
 
     .venv/bin/python bench/stories_link_speed.py --sizes 1000,10000,100000 --measure 1000
+
+CPU time (this process) is the figure to compare on a shared machine: the load average
+before and after each size is printed with it.  `--dump FILE` writes every measured
+decision (story, score and candidate scores, floats in full) as JSON lines, so two
+versions of the linker can be checked for identical decisions on the same stream (run
+both with the same PYTHONHASHSEED: set iteration order, and so the last bits of the
+word-vector sums, depends on it).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import random
 import time
 from datetime import date, timedelta
@@ -44,15 +53,18 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--measure", type=int, default=1000, help="articles linked per size")
     parser.add_argument("--cache-dir", default="/tmp/storyline-emb")
+    parser.add_argument("--dump", type=Path, help="write every measured decision here (JSONL)")
     args = parser.parse_args()
     docs = load_ecbplus()
     attach_features(docs, load_embedder("default"), Path(args.cache_dir))
     bases = [d.features for d in docs]
     print(
         "| stored articles | stories in store | candidates per decision (mean) | "
-        "ms per article (mean) | p95 ms | articles/s | CPU ms per article | articles/s per CPU |"
+        "ms per article (mean) | p95 ms | articles/s | CPU ms per article | articles/s per CPU | "
+        "load avg before -> after |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
+    dump = args.dump.open("w") if args.dump else None
     for size in (int(s) for s in args.sizes.split(",")):
         rng = random.Random(size)
         driver = InMemoryStories(OnlineClusterer(), window_days=7.0)
@@ -72,18 +84,34 @@ def main() -> int:
         timings = []
         cpu = 0.0
         candidates = 0
+        decisions = []
+        load_before = os.getloadavg()[0]
         for features in fresh:
             candidates += len(driver.candidates(features))  # counted outside the timing
             started, cpu_started = time.perf_counter(), time.process_time()
-            driver.add(features)
+            decision = driver.add(features)
             timings.append(time.perf_counter() - started)
             cpu += time.process_time() - cpu_started
+            decisions.append(decision)
         total = sum(timings)
         print(
             f"| {size:,} | {stories:,} | {candidates / len(fresh):.0f} | "
             f"{1000 * total / len(fresh):.2f} | {1000 * float(np.percentile(timings, 95)):.2f} | "
-            f"{len(fresh) / total:.0f} | {1000 * cpu / len(fresh):.2f} | {len(fresh) / cpu:.0f} |"
+            f"{len(fresh) / total:.0f} | {1000 * cpu / len(fresh):.2f} | {len(fresh) / cpu:.0f} | "
+            f"{load_before:.1f} -> {os.getloadavg()[0]:.1f} |",
+            flush=True,
         )
+        if dump is not None:
+            for decision in decisions:  # final stories (after later merges), exact floats
+                row = {
+                    "size": size,
+                    "story": driver.resolve(decision.story_id or ""),
+                    "score": repr(decision.score),
+                    "scores": {k: repr(v) for k, v in sorted((decision.scores or {}).items())},
+                }
+                dump.write(json.dumps(row) + "\n")
+    if dump is not None:
+        dump.close()
     return 0
 
 

@@ -28,9 +28,11 @@ which the caller updates with `observe` once an article is stored.
 from __future__ import annotations
 
 import base64
+import bisect
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -199,9 +201,17 @@ class _Article:
     lead: frozenset[str] = frozenset()
     lead_terms: dict[str, float] = field(default_factory=dict)
     lead_norm_cache: tuple[int, float] = (-1, 0.0)
+    # IDF of the article's words, names and lead names, each with the statistics object
+    # and cache generation it was read at: reused while that cache still holds them
+    # (see `TermStats.cache_holds`), so the values are exactly what `idf` would return.
     term_idf: dict[str, float] = field(default_factory=dict)
+    term_idf_stamp: tuple[TermStats, int] | None = None
     entity_idf: dict[str, float] = field(default_factory=dict)
-    idf_version: int = -1
+    entity_idf_stamp: tuple[TermStats, int] | None = None
+    lead_idf: list[tuple[str, float]] = field(default_factory=list)  # in `lead` order
+    lead_idf_total: float = 0.0
+    lead_idf_stamp: tuple[TermStats, int] | None = None
+    source: tuple[Any, ...] = ()  # the feature values it was decoded from (`_decoded_from`)
 
     @classmethod
     def from_features(cls, features: Mapping[str, Any]) -> _Article:
@@ -215,6 +225,33 @@ class _Article:
             entity_set=frozenset(features.get("entities") or []),
             lead=frozenset(features.get("lead_entities") or []),
             lead_terms=sublinear(features.get("lead_terms") or {}),
+        )
+
+    def as_new_member(self) -> _Article:
+        """The same decoded article with fresh norm caches, as `from_features` would give.
+
+        A story member's cached norms are taken when it is first compared as a member;
+        reusing the article decoded for its own decision must not change that.  The IDF
+        maps carry over: they are valid exactly while their stamps say so.
+        """
+        return _Article(
+            embedding=self.embedding,
+            terms=self.terms,
+            entities=self.entities,
+            shingles=self.shingles,
+            day=self.day,
+            years=self.years,
+            entity_set=self.entity_set,
+            lead=self.lead,
+            lead_terms=self.lead_terms,
+            term_idf=self.term_idf,
+            term_idf_stamp=self.term_idf_stamp,
+            entity_idf=self.entity_idf,
+            entity_idf_stamp=self.entity_idf_stamp,
+            lead_idf=self.lead_idf,
+            lead_idf_total=self.lead_idf_total,
+            lead_idf_stamp=self.lead_idf_stamp,
+            source=self.source,
         )
 
 
@@ -233,11 +270,17 @@ class _StorySummary:
     terms: dict[str, float] = field(default_factory=dict)
     entities: set[str] = field(default_factory=set)
     shingles: set[int] = field(default_factory=set)
-    days: list[float] = field(default_factory=list)
+    days: list[float] = field(default_factory=list)  # sorted, for the nearest date by bisection
     years: set[int] = field(default_factory=set)
     members: list[_Article] = field(default_factory=list)  # aligned with `embeddings`
     seen: set[str] = field(default_factory=set)  # embeddings (base64) absorbed so far
     norm_cache: tuple[int, float] = (-1, 0.0)
+    centroid_row: int = -1  # the centroid's row in the clusterer's `_CentroidTable`
+    centroid_dim: int = 0
+    # The candidate's feature list as last seen whole and comparable, and its length:
+    # the same list at the same length is the same story (lists only grow by appending).
+    checked_features: list[Any] | None = None
+    checked_length: int = -1
 
     @classmethod
     def build(cls, articles: Iterable[_Article]) -> _StorySummary:
@@ -246,17 +289,32 @@ class _StorySummary:
             summary.absorb(article)
         return summary
 
-    def absorb(self, article: _Article, idf: Callable[[str], float] | None = None) -> None:
-        """Add a member; with `idf`, the cached norm of the word vector is updated in place."""
+    def absorb(
+        self,
+        article: _Article,
+        idf: Callable[[_Article], Mapping[str, float]] | None = None,
+    ) -> None:
+        """Add a member; with `idf` (the IDF of an article's words), the cached norm of the
+        word vector is updated in place."""
         seen_at, norm = self.norm_cache
+        terms = self.terms
         if idf is not None and seen_at >= 0:
+            weights = idf(article)
             squared = norm * norm
+            # One pass: each word occurs once in `article.terms`, so `old` is the value
+            # before this article, as in two separate passes.
             for term, weight in article.terms.items():
-                old = self.terms.get(term, 0.0)
-                squared += ((old + weight) ** 2 - old * old) * idf(term) ** 2
+                old = terms.get(term, 0.0)
+                squared += ((old + weight) ** 2 - old * old) * weights[term] ** 2
+                terms[term] = old + weight
             self.norm_cache = (seen_at, math.sqrt(max(squared, 0.0)) or 1.0)
         else:
             self.norm_cache = (-1, 0.0)
+            if not terms:  # the first member: 0.0 + weight is weight (weights are >= 1)
+                terms.update(article.terms)
+            else:
+                for term, weight in article.terms.items():
+                    terms[term] = terms.get(term, 0.0) + weight
         vector = article.embedding[None, :]
         if self.embeddings is None or self.embedding_sum is None:
             self.embeddings = vector.copy()
@@ -267,13 +325,85 @@ class _StorySummary:
         self.members = [*self.members[-(STORY_MEMORY - 1) :], article]
         self.years.update(article.years)
         self.centroid = _unit(self.embedding_sum)
-        for term, weight in article.terms.items():
-            self.terms[term] = self.terms.get(term, 0.0) + weight
         self.entities.update(article.entities)
         self.shingles.update(article.shingles)
         if article.day is not None:
-            self.days.append(article.day)
+            bisect.insort(self.days, article.day)
         self.size += 1
+
+    def nearest_day_gap(self, day: float) -> float:
+        """min |day - d| over the story's dates (subtraction is monotonic, so the dates
+        either side of `day` give the exact minimum)."""
+        days = self.days
+        at = bisect.bisect_left(days, day)
+        gaps = [abs(day - days[i]) for i in (at - 1, at) if 0 <= i < len(days)]
+        return min(gaps)
+
+
+class _CentroidTable:
+    """The centroids of the cached story summaries as rows of one matrix per dimension,
+    written as stories change: scoring a window takes its rows in one indexing operation
+    instead of stacking a hundred arrays per decision."""
+
+    def __init__(self) -> None:
+        self._matrices: dict[int, np.ndarray] = {}
+        self._used: dict[int, int] = {}
+        self._free: dict[int, list[int]] = {}
+
+    def put(self, summary: _StorySummary) -> None:
+        centroid = summary.centroid
+        if centroid is None or centroid.ndim != 1:
+            return
+        dim = centroid.shape[0]
+        if summary.centroid_row >= 0 and summary.centroid_dim != dim:
+            self.release(summary)
+        if summary.centroid_row < 0:
+            summary.centroid_row, summary.centroid_dim = self._allocate(dim), dim
+        self._matrices[dim][summary.centroid_row] = centroid
+
+    def release(self, summary: _StorySummary) -> None:
+        if summary.centroid_row >= 0:
+            self._free[summary.centroid_dim].append(summary.centroid_row)
+            summary.centroid_row = -1
+
+    def rows(self, dim: int, rows: list[int]) -> np.ndarray:
+        """The given rows as a new (len(rows), dim) array, in that order."""
+        return self._matrices[dim][rows]
+
+    def _allocate(self, dim: int) -> int:
+        free = self._free.setdefault(dim, [])
+        if free:
+            return free.pop()
+        used = self._used.get(dim, 0)
+        matrix = self._matrices.get(dim)
+        if matrix is None or used == len(matrix):
+            grown = np.zeros((max(256, 2 * used), dim), dtype=np.float32)
+            if matrix is not None:
+                grown[:used] = matrix[:used]
+            self._matrices[dim] = grown
+        self._used[dim] = used + 1
+        return used
+
+
+# The features `_Article.from_features` reads: a remembered decoded article stands for
+# stored features only when all of them are the same.
+_DECODED_KEYS = (
+    "embedding",
+    "terms",
+    "entities",
+    "shingles",
+    "published",
+    "lead_entities",
+    "lead_terms",
+)
+# How many decided articles are kept decoded until a story absorbs them, and how many
+# members of forgotten story summaries (bounded memory, a few tens of MB at most).
+DECODED_MEMORY = 256
+RETIRED_MEMORY = 1024
+
+
+def _decoded_from(features: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(features.get(key) for key in _DECODED_KEYS)
 
 
 def _centroid(story: _StorySummary) -> np.ndarray:
@@ -333,6 +463,11 @@ class OnlineClusterer:
             DEFAULT_SIMILARITY_BIAS if similarity_bias is None else similarity_bias
         )
         self._summaries: dict[str, _StorySummary] = {}
+        self._centroids = _CentroidTable()
+        # Articles decoded for their own decision, by embedding, until a story absorbs them.
+        self._decoded: dict[str, _Article] = {}
+        # Members of forgotten summaries (merged away, or dropped to be rebuilt), likewise.
+        self._retired: dict[str, _Article] = {}
 
     @property
     def similarity_method(self) -> str:
@@ -345,7 +480,11 @@ class OnlineClusterer:
         self.entity_stats.observe(features.get("entities") or [])
 
     def forget_story(self, story_id: str) -> None:
-        self._summaries.pop(story_id, None)
+        summary = self._summaries.pop(story_id, None)
+        if summary is not None:
+            self._centroids.release(summary)
+            for member in summary.members:
+                _keep(self._retired, member, RETIRED_MEMORY)
 
     # -- decision ------------------------------------------------------------
     def decide(
@@ -353,6 +492,7 @@ class OnlineClusterer:
     ) -> LinkDecision:
         article = _Article.from_features(features)
         scored = self.score_candidates(article, candidates)
+        self._remember_decoded(features, article)
         if not scored:
             return LinkDecision(story_id=None, score=0.0, scores={})
         best_id, best = max(scored.items(), key=lambda item: item[1])
@@ -405,33 +545,52 @@ class OnlineClusterer:
     def score_candidates(
         self, article: _Article, candidates: Sequence[StoryCandidate]
     ) -> dict[str, float]:
-        # Only articles linked by this method carry comparable features (a store may
-        # hold articles linked by an earlier method or embedding model).
-        usable = []
-        for c in candidates:
-            comparable = [f for f in c.features if "embedding" in f]
-            if comparable:
-                usable.append(
-                    replace(c, features=comparable) if len(comparable) < len(c.features) else c
-                )
-        summaries = [self._summary(c) for c in usable]
-        # Stories embedded by another model (after a model change) cannot be compared.
-        kept = [
-            (c, s)
-            for c, s in zip(usable, summaries, strict=True)
-            if s.centroid is not None and s.centroid.shape == article.embedding.shape
-        ]
-        if not kept:
+        shape = article.embedding.shape
+        cached = self._summaries
+        ids: list[str] = []
+        summaries: list[_StorySummary] = []
+        for candidate in candidates:
+            features = candidate.features
+            summary = cached.get(candidate.id)
+            if (
+                summary is not None
+                and summary.checked_features is features
+                and summary.checked_length == summary.size == len(features)
+            ):
+                # Unchanged since the last decision (the common case): no scan, no rebuild.
+                if summary.centroid is not None and summary.centroid.shape == shape:
+                    ids.append(candidate.id)
+                    summaries.append(summary)
+                continue
+            for stored in features:
+                if "embedding" not in stored:
+                    # Only articles linked by this method carry comparable features (a store
+                    # may hold articles linked by an earlier method or embedding model).
+                    features = [f for f in features if "embedding" in f]
+                    break
+            if not features:
+                continue
+            whole = features is candidate.features
+            if not whole:
+                candidate = replace(candidate, features=features)
+            if summary is None or summary.size != len(features):
+                summary = self._summary(candidate)
+            if whole:
+                summary.checked_features, summary.checked_length = features, len(features)
+            # Stories embedded by another model (after a model change) cannot be compared.
+            if summary.centroid is not None and summary.centroid.shape == shape:
+                ids.append(candidate.id)
+                summaries.append(summary)
+        if not summaries:
             return {}
-        usable = [c for c, _ in kept]
-        summaries = [s for _, s in kept]
-        centroids = np.stack([_centroid(s) for s in summaries])
+        # The rows of the centroid matrix, in candidate order (as stacking them would give).
+        centroids = self._centroids.rows(shape[0], [s.centroid_row for s in summaries])
         coarse = centroids @ article.embedding
         order = np.argsort(-coarse)[: self.shortlist]
         result: dict[str, float] = {}
-        for index in order:
+        for index in order.tolist():
             vector = self.pair_vector(article, summaries[index])
-            result[usable[index].id] = self.probability(vector)
+            result[ids[index]] = self.probability(vector)
         return result
 
     def probability(self, vector: np.ndarray) -> float:
@@ -459,35 +618,33 @@ class OnlineClusterer:
         )
 
     def pair_vector(self, article: _Article, story: _StorySummary) -> np.ndarray:
-        if article.idf_version != self.stats.documents:
-            # IDF of the article's own terms and names, once per decision.
-            article.term_idf = {t: self.stats.idf(t) for t in article.terms}
-            article.entity_idf = {e: self.entity_stats.idf(e) for e in article.entities}
-            article.idf_version = self.stats.documents
+        # IDF of the article's own terms and names (read once while the IDF cache holds).
+        self._term_idf(article)
+        entity_idf = self._entity_idf(article)
         assert story.embeddings is not None and story.centroid is not None
         cosines = story.embeddings @ article.embedding
         cos_max = float(cosines.max())
         cos_centroid = float(story.centroid @ article.embedding)
         terms = self._term_cosine(article, story)
-        entities = _idf_share(article.entity_idf, story.entities)
+        entities = _idf_share(entity_idf, story.entities)
         passages = (
             len(article.shingles & story.shingles) / len(article.shingles)
             if article.shingles
             else 0.0
         )
         if article.day is not None and story.days:
-            gap = min(abs(article.day - d) for d in story.days)
-            time_gap, time_known = math.log1p(gap), 1.0
+            time_gap, time_known = math.log1p(story.nearest_day_gap(article.day)), 1.0
         else:
             time_gap, time_known = 0.0, 0.0
         nearest = np.argsort(-cosines)[:NEAREST_MEMBERS]
         terms_nn = entities_nn = lead_nn = lead_nn_back = lead_terms_nn = 0.0
-        for index in nearest:
-            member = story.members[int(index)]
+        members = story.members
+        for index in nearest.tolist():
+            member = members[index]
             terms_nn = max(terms_nn, self._article_cosine(article, member))
-            entities_nn = max(entities_nn, _idf_share(article.entity_idf, member.entity_set))
-            lead_nn = max(lead_nn, self._lead_share(article.lead, member.entity_set))
-            lead_nn_back = max(lead_nn_back, self._lead_share(member.lead, article.entity_set))
+            entities_nn = max(entities_nn, _idf_share(entity_idf, member.entity_set))
+            lead_nn = max(lead_nn, self._lead_share(article, member.entity_set))
+            lead_nn_back = max(lead_nn_back, self._lead_share(member, article.entity_set))
             lead_terms_nn = max(lead_terms_nn, self._lead_cosine(article, member))
         years_conflict = _conflict(article.years, story.years)
         return np.array(
@@ -509,9 +666,53 @@ class OnlineClusterer:
             dtype=np.float64,
         )
 
+    # -- IDF maps, read through the statistics' cache ---------------------------
+    # Each returns exactly what calling `idf` term by term would (values and cache
+    # effects), but skips the calls while the cache provably still holds the values
+    # read before: a member's words are weighed in many decisions.
+    def _term_idf(self, article: _Article) -> dict[str, float]:
+        stats, stamp = self.stats, article.term_idf_stamp
+        if stamp is None or stamp[0] is not stats or not stats.cache_holds(stamp[1]):
+            article.term_idf = stats.idf_map(article.terms)
+            article.term_idf_stamp = (stats, stats.generation)
+        return article.term_idf
+
+    def _entity_idf(self, article: _Article) -> dict[str, float]:
+        stats, stamp = self.entity_stats, article.entity_idf_stamp
+        if stamp is None or stamp[0] is not stats or not stats.cache_holds(stamp[1]):
+            article.entity_idf = stats.idf_map(article.entities)
+            article.entity_idf_stamp = (stats, stats.generation)
+        return article.entity_idf
+
+    def _lead_share(self, owner: _Article, names: frozenset[str]) -> float:
+        """Share of the IDF mass of `owner`'s lead names that `names` has."""
+        if not owner.lead:
+            return 0.0
+        stats, stamp = self.entity_stats, owner.lead_idf_stamp
+        if stamp is None or stamp[0] is not stats or not stats.cache_holds(stamp[1]):
+            owner.lead_idf = list(stats.idf_map(owner.lead).items())
+            total = 0.0
+            for _, weight in owner.lead_idf:
+                total += weight
+            owner.lead_idf_total = total
+            owner.lead_idf_stamp = (stats, stats.generation)
+        shared = 0.0
+        for name, weight in owner.lead_idf:
+            if name in names:
+                shared += weight
+        return shared / owner.lead_idf_total
+
     def _lead_cosine(self, article: _Article, member: _Article) -> float:
         mine, others, idf = article.lead_terms, member.lead_terms, self.stats.idf
-        dot = sum(mine[t] * others[t] * idf(t) ** 2 for t in mine.keys() & others.keys())
+        # The lead's words are nearly all among the article's words, whose IDF map is
+        # current here (`pair_vector` refreshed it): the same values without the calls.
+        known = article.term_idf
+        dot = sum(
+            [
+                mine[t] * others[t] * (known[t] if t in known else idf(t)) ** 2
+                for t in mine.keys() & others.keys()
+            ]
+        )
         if dot == 0.0:
             return 0.0
         return dot / (self._lead_norm(article) * self._lead_norm(member))
@@ -520,29 +721,17 @@ class OnlineClusterer:
         seen_at, norm = article.lead_norm_cache
         documents = self.stats.documents
         if seen_at < 0 or documents > seen_at * 1.1 + 10:
-            idf = self.stats.idf
-            norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in article.lead_terms.items())) or 1.0
+            idf = self.stats.idf_map(article.lead_terms)
+            norm = math.sqrt(sum([(w * idf[t]) ** 2 for t, w in article.lead_terms.items()])) or 1.0
             article.lead_norm_cache = (documents, norm)
         return norm
-
-    def _lead_share(self, lead: frozenset[str], names: frozenset[str]) -> float:
-        if not lead:
-            return 0.0
-        idf = self.entity_stats.idf
-        total = shared = 0.0
-        for name in lead:
-            weight = idf(name)
-            total += weight
-            if name in names:
-                shared += weight
-        return shared / total
 
     def _article_norm(self, article: _Article) -> float:
         seen_at, norm = article.norm_cache
         documents = self.stats.documents
         if seen_at < 0 or documents > seen_at * 1.1 + 10:
-            idf = self.stats.idf
-            norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in article.terms.items())) or 1.0
+            idf = self._term_idf(article)
+            norm = math.sqrt(sum([(w * idf[t]) ** 2 for t, w in article.terms.items()])) or 1.0
             article.norm_cache = (documents, norm)
         return norm
 
@@ -550,7 +739,7 @@ class OnlineClusterer:
         """IDF-weighted cosine of two articles' words (`article` has its IDF map ready)."""
         mine, others, idf = article.terms, member.terms, article.term_idf
         # The key intersection runs in C; only shared words reach the Python loop.
-        dot = sum(mine[t] * others[t] * idf[t] * idf[t] for t in mine.keys() & others.keys())
+        dot = sum([mine[t] * others[t] * idf[t] * idf[t] for t in mine.keys() & others.keys()])
         if dot == 0.0:
             return 0.0
         return dot / (self._article_norm(article) * self._article_norm(member))
@@ -559,7 +748,7 @@ class OnlineClusterer:
         if not article.terms or not story.terms:
             return 0.0
         mine, others, idf = article.terms, story.terms, article.term_idf
-        dot = sum(mine[t] * others[t] * idf[t] * idf[t] for t in mine.keys() & others.keys())
+        dot = sum([mine[t] * others[t] * idf[t] * idf[t] for t in mine.keys() & others.keys()])
         if dot == 0.0:
             return 0.0
         return dot / (self._article_norm(article) * self._story_norm(story))
@@ -570,17 +759,20 @@ class OnlineClusterer:
         seen_at, norm = story.norm_cache
         documents = self.stats.documents
         if seen_at < 0 or documents > seen_at * 1.1 + 10:
-            idf = self.stats.idf
-            norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in story.terms.items())) or 1.0
+            idf = self.stats.idf_map(story.terms)
+            norm = math.sqrt(sum([(w * idf[t]) ** 2 for t, w in story.terms.items()])) or 1.0
             story.norm_cache = (documents, norm)
         return norm
 
+    # -- story summaries, cached across decisions --------------------------------
     def _summary(self, candidate: StoryCandidate) -> _StorySummary:
         count = len(candidate.features)
         summary = self._summaries.get(candidate.id)
         if summary is not None and summary.size == count:
             return summary
         if summary is None or summary.size > count:
+            if summary is not None:
+                self._centroids.release(summary)
             summary = _StorySummary()
             self._summaries[candidate.id] = summary
         # Absorb only the articles not seen yet, wherever the store lists them.
@@ -588,9 +780,41 @@ class OnlineClusterer:
             key = features["embedding"]
             if key not in summary.seen:
                 summary.seen.add(key)
-                summary.absorb(_Article.from_features(features), self.stats.idf)
+                summary.absorb(self._decoded_member(features), self._term_idf)
         summary.size = count
+        self._centroids.put(summary)
         return summary
+
+    def _decoded_member(self, features: Mapping[str, Any]) -> _Article:
+        """A stored article as a story member, decoded from `features`: the article decoded
+        for its own decision or held by a forgotten summary when it was decoded from these
+        very values (saves decoding it again), else decoded now."""
+        key = features["embedding"]
+        source = _decoded_from(features)
+        for kept in (self._decoded, self._retired):
+            article = kept.pop(key, None)
+            if article is not None and all(
+                mine is theirs or mine == theirs
+                for mine, theirs in zip(article.source, source, strict=True)
+            ):
+                return article.as_new_member()
+        article = _Article.from_features(features)
+        article.source = source
+        return article
+
+    def _remember_decoded(self, features: Mapping[str, Any], article: _Article) -> None:
+        if features.get("embedding") is not None:
+            article.source = _decoded_from(features)
+            _keep(self._decoded, article, DECODED_MEMORY)
+
+
+def _keep(memory: dict[str, _Article], article: _Article, limit: int) -> None:
+    """Hold a decoded article by its embedding, dropping the oldest beyond `limit`."""
+    if not article.source:
+        return
+    if len(memory) >= limit:
+        del memory[next(iter(memory))]
+    memory[article.source[0]] = article
 
 
 def _conflict(mine: Set[Any], theirs: Set[Any]) -> float:
@@ -675,22 +899,21 @@ class InMemoryStories:
         its cost does not grow with the number of stored stories.
         """
         day = _day_number(features.get("published"))
+        stories, spans, window, limit = self.stories, self._span, self.window_days, self.limit
+        if day is None:  # undated: the most recently active stories
+            return [stories[story_id] for story_id in islice(reversed(self._activity), limit)]
         chosen: list[StoryCandidate] = []
         skipped = 0  # consecutive stories outside the window
         for story_id in reversed(self._activity):
-            span = self._span.get(story_id)
-            if (
-                day is not None
-                and span
-                and (day < span[0] - self.window_days or day > span[1] + self.window_days)
-            ):
+            span = spans.get(story_id)
+            if span and (day < span[0] - window or day > span[1] + window):
                 skipped += 1
                 if skipped > MAX_SKIPPED:
                     break
                 continue
             skipped = 0
-            chosen.append(self.stories[story_id])
-            if len(chosen) >= self.limit:
+            chosen.append(stories[story_id])
+            if len(chosen) >= limit:
                 break
         return chosen
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,6 +189,7 @@ class CheckpointStats(TermStats):
         self.documents = self.live_documents
         self._idf_cache.clear()
         self._cached_at = self.documents
+        self.generation += 1
 
     def idf(self, term: str) -> float:
         value = self._idf_cache.get(term)
@@ -196,6 +197,12 @@ class CheckpointStats(TermStats):
             value = math.log((self.documents + 1) / (self.doc_freq.get(term, 0) + 1)) + 1.0
             self._idf_cache[term] = value
         return value
+
+    def idf_map(self, terms: Collection[str]) -> dict[str, float]:
+        return self._cached_values(terms) if terms else {}
+
+    def cache_holds(self, generation: int) -> bool:
+        return generation == self.generation
 
     @classmethod
     def restored(
