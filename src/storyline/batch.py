@@ -7,8 +7,9 @@
 2. **Per-document stages** (`DocumentStage`): extract, analyse (time
    expressions, spaCy entities/quotes, events), the linker's features
    (embedding) and the MinHash fingerprint.  Pure and independent, so they run
-   on any executor: in process, a local process pool, or Ray (`RayRunner`,
-   one actor per worker holding the models).
+   on any executor: in process, a local process pool (`PoolStageWorkers`) or
+   Ray (`RayStageWorkers`, one actor per worker holding the models); both
+   are fed batches of documents in two phases (`BatchJob._run_overlapped`).
 3. **Global stages** (`Pipeline.ingest_processed`): exact and near-duplicates,
    outlet boilerplate memory, story linking, shared passages, one transaction
    per document.  These depend on order, so every executor's results are put
@@ -30,16 +31,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import os
 import pickle
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Protocol, TypeVar
 
 from storyline.analyse import analyse_article
 from storyline.config import Settings
@@ -59,6 +62,7 @@ from storyline.sources.files import expand_path
 from storyline.store.base import Store
 
 ExecutorKind = Literal["local", "process", "ray"]
+T = TypeVar("T")
 Processed = tuple[RawDocument, ProcessedDocument | Failure]
 _SCHEME_SEP = "://"
 
@@ -192,32 +196,34 @@ class DocumentStage:
         return raw, result
 
 
+# -- workers holding the stage -----------------------------------------------------------
 # The stage of a pool worker: set once per worker (`_init_worker`), so items are
 # shipped alone instead of with the stage's settings and linker every time.
 _WORKER_STAGE: DocumentStage | None = None
 
 
-# Pool workers yield the CPU to the process running the global stage: that stage is
+# Workers yield the CPU to the process running the global stage: that stage is
 # serial, so every moment it waits for a core the whole batch waits, while the
 # workers have documents queued ahead and lose nothing by running a little later.
 WORKER_NICENESS = 5
 
 
-def _init_worker(stage: DocumentStage) -> None:
-    global _WORKER_STAGE
+def _lower_priority() -> None:
     with contextlib.suppress(OSError):  # not permitted here: run at the same priority
         os.nice(WORKER_NICENESS)
+
+
+def _init_worker(stage: DocumentStage) -> None:
+    global _WORKER_STAGE
+    _lower_priority()
     _WORKER_STAGE = stage.warm_up()
 
 
-def _worker_extracted(item: RawDocument | Failure) -> Processed | Failure:
+def _worker_batch(method: str, batch: list[Any]) -> list[Any]:
+    """`stage.<method>` over a batch, in a pool worker: one round trip for many documents."""
     assert _WORKER_STAGE is not None
-    return _WORKER_STAGE.extracted(item)
-
-
-def _worker_complete(item: Processed | Failure) -> Processed | Failure:
-    assert _WORKER_STAGE is not None
-    return _WORKER_STAGE.complete(item)
+    apply = getattr(_WORKER_STAGE, method)
+    return [apply(item) for item in batch]
 
 
 @dataclass
@@ -227,7 +233,89 @@ class _StageFactory:
     stage: DocumentStage
 
     def __call__(self) -> DocumentStage:
+        _lower_priority()
         return self.stage.warm_up()
+
+
+class StageWorkers(Protocol):
+    """Worker processes each holding a warmed `DocumentStage`, fed whole batches.
+
+    `submit(method, batch)` queues `[stage.<method>(item) for item in batch]`
+    ("extracted" or "complete") and returns a handle; `result(handle)` waits
+    for that batch's results.
+    """
+
+    workers: int
+
+    def submit(self, method: str, batch: list[Any]) -> Any: ...
+
+    def result(self, handle: Any) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class PoolStageWorkers:
+    """`StageWorkers` on a local process pool (the stage is sent once per worker)."""
+
+    def __init__(self, stage: DocumentStage, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_init_worker, initargs=(stage,)
+        )
+
+    def submit(self, method: str, batch: list[Any]) -> cf.Future[list[Any]]:
+        return self._pool.submit(_worker_batch, method, batch)
+
+    def result(self, handle: cf.Future[list[Any]]) -> list[Any]:
+        return handle.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+# Batches start small so the first results (and the global stage) come quickly, then
+# double up to this size, so a round trip to a worker is paid for many documents.
+LARGEST_BATCH = 16
+# Batches queued per worker: while the driver waits for the batch it needs next, the
+# workers always have the following ones to work on.
+BATCHES_PER_WORKER = 3
+
+
+def growing_batches(items: Iterable[T], largest: int = LARGEST_BATCH) -> Iterator[list[T]]:
+    """`items` in consecutive batches of 1, 2, 4, ... then `largest` items."""
+    size, batch = 1, []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            size, batch = min(size * 2, largest), []
+    if batch:
+        yield batch
+
+
+def ordered_map(
+    workers: StageWorkers, method: str, items: Iterable[Any], largest: int = LARGEST_BATCH
+) -> Iterator[Any]:
+    """`stage.<method>(item)` for every item on the workers, lazily, in input order.
+
+    At most `BATCHES_PER_WORKER` batches per worker are in flight (bounded memory
+    on endless inputs); the queue is refilled before the caller gets a batch's
+    results, so the workers keep busy while the caller consumes them.
+    """
+    pending: deque[Any] = deque()
+    limit = BATCHES_PER_WORKER * max(1, workers.workers)
+    batches = growing_batches(items, largest)
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < limit:
+            batch = next(batches, None)
+            if batch is None:
+                exhausted = True
+            else:
+                pending.append(workers.submit(method, batch))
+        if not pending:
+            return
+        yield from workers.result(pending.popleft())
 
 
 # -- canonical order -------------------------------------------------------------------
@@ -313,15 +401,22 @@ class BatchJob:
             if on_outcome is not None:
                 on_outcome(outcome)
 
-        if self.executor == "process" and self.workers > 1:
-            self._run_overlapped(files, failures, stage, result, count)
+        workers = self._stage_workers(stage)
+        if workers is not None:
+            try:
+                self._run_overlapped(files, failures, workers, result, count)
+            finally:
+                workers.close()
             return result
         sorter = SpillSorter(self.spill_dir)
         try:
             started = time.perf_counter()
             for failure in failures:
                 sorter.add(order_key(failure), failure)
-            for item in self._per_document(files, stage):
+            stage.warm_up()
+            executor: Executor = InProcessExecutor()
+            documents = (item for f in files for item in read_file(f, self.settings))
+            for item in executor.map(stage, documents):
                 sorter.add(order_key(item), item)
             result.documents = len(sorter)
             result.per_document_seconds = time.perf_counter() - started
@@ -334,32 +429,46 @@ class BatchJob:
             sorter.close()
         return result
 
+    def _stage_workers(self, stage: DocumentStage) -> StageWorkers | None:
+        """The workers of a pool or of Ray; None runs in process (a pool of one would
+        only add the cost of shipping documents to a single worker)."""
+        if self.executor == "ray":
+            from storyline.executors.ray import RayStageWorkers
+
+            return RayStageWorkers(
+                _StageFactory(stage), workers=max(1, self.workers), address=self.address
+            ).start()
+        if self.executor == "process" and self.workers > 1:
+            return PoolStageWorkers(stage, self.workers)
+        return None
+
     def _run_overlapped(
         self,
         files: list[str],
         failures: list[Failure],
-        stage: DocumentStage,
+        workers: StageWorkers,
         result: BatchResult,
         count: Callable[[IngestOutcome], None],
     ) -> None:
-        """Process pool in two phases, so the global stage does not wait for the slowest part.
+        """Per-document stages on workers in two phases, so the global stage never waits
+        for all of them.
 
-        1. The workers extract every document (cheap), which fixes the canonical order.
+        1. This process reads the inputs; the workers extract every document
+           (cheap), which fixes each document's place in the canonical order.
         2. In that order, the workers analyse, embed and fingerprint while this
-           process runs the global stage on the results as they come back (the
-           pool keeps a few documents in flight): the embedding, the bulk of the
-           per-document cost, overlaps the store's work instead of preceding it.
+           process runs the global stage on the results as they come back: the
+           embedding, the bulk of the per-document cost, runs beside the store's
+           work instead of before it.
+        Documents travel in batches (`ordered_map`), a few batches per worker in
+        flight, so neither side waits on a round trip per document.
         """
-        from storyline.executors import ProcessPoolExecutor
-
-        executor = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(stage,))
         sorter = SpillSorter(self.spill_dir)
         try:
             started = time.perf_counter()
             for failure in failures:
                 sorter.add(order_key(failure), failure)
             documents = (item for f in files for item in read_file(f, self.settings))
-            for item in executor.map(_worker_extracted, documents):
+            for item in ordered_map(workers, "extracted", documents):
                 sorter.add(order_key(item), item)
             result.documents = len(sorter)
             result.per_document_seconds = time.perf_counter() - started
@@ -367,42 +476,11 @@ class BatchJob:
             started = time.perf_counter()
             pipeline = Pipeline(self.store, self.settings, linker=self.linker)
             pipeline.ingest_processed(
-                executor.map(_worker_complete, sorter.sorted_items()), on_outcome=count
+                ordered_map(workers, "complete", sorter.sorted_items()), on_outcome=count
             )
             result.global_seconds = time.perf_counter() - started
         finally:
             sorter.close()
-            executor.close()
-
-    def _per_document(
-        self, files: list[str], stage: DocumentStage
-    ) -> Iterator[Processed | Failure]:
-        if self.executor == "ray":
-            from storyline.executors.ray import RayRunner
-
-            runner = RayRunner(workers=max(1, self.workers), address=self.address)
-            try:
-                yield from runner.run(files, _FileReader(self.settings), _StageFactory(stage))
-            finally:
-                runner.close()
-            return
-        # In process (a pool of several workers runs in `_run_overlapped`).
-        executor: Executor = InProcessExecutor()
-        try:
-            documents = (item for f in files for item in read_file(f, self.settings))
-            yield from executor.map(stage.warm_up(), documents)
-        finally:
-            executor.close()
-
-
-@dataclass
-class _FileReader:
-    """Picklable `read_file` bound to settings, for Ray reading tasks."""
-
-    settings: Settings
-
-    def __call__(self, path: str) -> Iterator[RawDocument | Failure]:
-        return read_file(path, self.settings)
 
 
 # -- Parquet sink ------------------------------------------------------------------------

@@ -1,12 +1,20 @@
-"""The per-document stage on Ray Data, for corpora that outgrow one process pool.
+"""Ray actors holding the per-document stage, for corpora that outgrow one process pool.
 
-Input files are read in Ray tasks (one task per file), documents flow in
-small batches to a pool of actors that each build the stage once (the outlet
-registry, the spaCy pipeline, the linker's embedder), and results stream back
-to the driver, which runs the order-dependent global stage.  Ray starts
-locally (`ray.init(num_cpus=...)`) with a small object store unless an
-`address` names an existing cluster; a local Ray is shut down when the job
-ends.
+`RayStageWorkers` starts `workers` actors that each build the stage once (the
+outlet registry, the spaCy pipeline, the linker's embedder) and then run one
+of the stage's methods over whole batches of documents.  The batch job drives
+them exactly as it drives a local process pool (`storyline.batch`): the driver
+reads the inputs, the actors extract, the driver puts the documents in the
+canonical order, the actors analyse/embed/fingerprint in that order while the
+driver runs the global stage on the results.  Ray starts locally
+(`ray.init(num_cpus=workers)`) with a small object store unless an `address`
+names an existing cluster; a local Ray is shut down by `close`.
+
+Plain actors rather than Ray Data: a batch job needs results in a fixed order
+and a bounded number of documents in flight, which a few lines of bookkeeping
+give; Ray Data's streaming executor, reading tasks and per-row blocks cost
+several times the stage's own CPU on a small machine (docs/benchmarks.md,
+section Scale).
 
 Ray is an optional dependency (extra `scale`); importing this module does not
 import it.
@@ -15,15 +23,12 @@ import it.
 from __future__ import annotations
 
 import os
-import pickle
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-# Small on a shared 2-core machine: documents are a few kB and stream through.
+# Small on a shared 2-core machine: a batch of documents is a few MB at most.
 DEFAULT_OBJECT_STORE_BYTES = 256 * 1024 * 1024
-DEFAULT_BATCH_SIZE = 8
-DEFAULT_BLOCK_BYTES = 64 * 1024
 
 
 class RayUnavailable(RuntimeError):
@@ -41,92 +46,82 @@ def _ray() -> Any:
 
 
 class _StageActor:
-    """Ray Data class UDF: builds the stage once per actor, maps batches of pickled items."""
+    """Builds the stage once, then applies one of its methods to whole batches."""
 
-    def __init__(self, make_stage: Callable[[], Callable[[Any], Any]]) -> None:
+    def __init__(self, make_stage: Callable[[], Any]) -> None:
         self.stage = make_stage()
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list[bytes]]:
-        return {
-            "payload": [
-                pickle.dumps(self.stage(pickle.loads(item)), protocol=pickle.HIGHEST_PROTOCOL)
-                for item in batch["payload"]
-            ]
-        }
+    def run(self, method: str, batch: list[Any]) -> list[Any]:
+        apply = getattr(self.stage, method)
+        return [apply(item) for item in batch]
 
 
 @dataclass
-class RayRunner:
-    """Runs read -> per-document stage over input files on Ray; see the module docstring.
+class RayStageWorkers:
+    """`workers` Ray actors, each holding the stage `make_stage()` builds.
 
-    `workers` actors each hold one copy of the stage; `address` connects to a
-    cluster instead of starting Ray locally.
+    `submit(method, batch)` queues `[stage.method(x) for x in batch]` on the
+    actor with the fewest batches queued and returns a handle; `result(handle)`
+    waits for that batch.  `address` connects to a cluster instead of starting
+    Ray locally.
     """
 
+    make_stage: Callable[[], Any]
     workers: int = 2
     address: str | None = None
     object_store_bytes: int = DEFAULT_OBJECT_STORE_BYTES
-    batch_size: int = DEFAULT_BATCH_SIZE
-    block_bytes: int = DEFAULT_BLOCK_BYTES
+    _actors: list[Any] = field(default_factory=list, init=False)
+    _queued: list[int] = field(default_factory=list, init=False)
+    _started: bool = field(default=False, init=False)
 
-    def __post_init__(self) -> None:
-        self._started = False
-
-    def start(self) -> None:
+    def start(self) -> RayStageWorkers:
+        if self._actors:
+            return self
         ray = _ray()
-        if ray.is_initialized():
-            return
-        if self.address:
-            ray.init(address=self.address, log_to_driver=False)
-        else:
-            # Workers inherit the offline switches so no model is fetched at run time.
-            env = {k: v for k, v in os.environ.items() if k.startswith(("HF_", "STORYLINE_"))}
-            ray.init(
-                # One extra logical CPU for the reading tasks beside the stage actors.
-                num_cpus=self.workers + 1,
-                object_store_memory=self.object_store_bytes,
-                include_dashboard=False,
-                log_to_driver=False,
-                runtime_env={"env_vars": env} if env else None,
-            )
-            self._started = True
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        # Small blocks: one large input file must still feed every actor.
-        context.target_max_block_size = self.block_bytes
+        if not ray.is_initialized():
+            if self.address:
+                # Remote workers get the offline switches so no model is fetched at run time.
+                env = {k: v for k, v in os.environ.items() if k.startswith(("HF_", "STORYLINE_"))}
+                ray.init(
+                    address=self.address,
+                    log_to_driver=False,
+                    runtime_env={"env_vars": env} if env else None,
+                )
+            else:
+                # No runtime_env here: local workers inherit this process's environment
+                # (offline switches included), and a runtime_env would make Ray start
+                # new worker processes instead of using the ones it has prestarted.
+                ray.init(
+                    num_cpus=self.workers,  # the driver reads and links outside Ray's CPUs
+                    object_store_memory=self.object_store_bytes,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                )
+                self._started = True
+        actor_class = ray.remote(num_cpus=1)(_StageActor)
+        self._actors = [actor_class.remote(self.make_stage) for _ in range(max(1, self.workers))]
+        self._queued = [0] * len(self._actors)
+        return self
 
-    def run(
-        self,
-        files: list[str],
-        read_file: Callable[[str], Iterator[Any]],
-        make_stage: Callable[[], Callable[[Any], Any]],
-    ) -> Iterator[Any]:
-        """`make_stage()(item)` for every item `read_file(f)` yields, in no fixed order."""
-        ray = _ray()
+    def submit(self, method: str, batch: list[Any]) -> tuple[int, Any]:
         self.start()
+        index = min(range(len(self._actors)), key=self._queued.__getitem__)
+        self._queued[index] += 1
+        return index, self._actors[index].run.remote(method, batch)
 
-        def read_rows(row: dict[str, Any]) -> list[dict[str, bytes]]:
-            return [
-                {"payload": pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)}
-                for item in read_file(row["path"])
-            ]
-
-        dataset = (
-            ray.data.from_items([{"path": f} for f in files])
-            .flat_map(read_rows, num_cpus=0.5)
-            .map_batches(
-                _StageActor,
-                fn_constructor_kwargs={"make_stage": make_stage},
-                compute=ray.data.ActorPoolStrategy(size=self.workers),
-                batch_size=self.batch_size,
-                num_cpus=1,
-                batch_format="numpy",
-            )
-        )
-        for row in dataset.iter_rows():
-            yield pickle.loads(row["payload"])
+    def result(self, handle: tuple[int, Any]) -> list[Any]:
+        index, ref = handle
+        try:
+            return list(_ray().get(ref))
+        finally:
+            self._queued[index] -= 1
 
     def close(self) -> None:
+        if self._actors:
+            ray = _ray()
+            for actor in self._actors:
+                ray.kill(actor)
+            self._actors = []
         if self._started:
             _ray().shutdown()
             self._started = False
