@@ -14,6 +14,13 @@ parse the analysis stage uses), learned from PolNeAR *train* only:
 "cue_keep" is the cue model with a lower bar: a rule attribution (not a
 quotation) whose cue word scores below it is dropped.
 
+A second pass is then learned from what the rules and these models find on
+the same documents:
+
+- "content_part": is a dependent at the edge of a found content (not a
+  quotation) inside the gold content it matches? (outermost first, as
+  `quotes.content_edges` walks them)
+
 `--holdout` learns on 80% of the train documents (those whose id hashes to a
 non-zero value mod 5) and prints the other 20% as a development split, which is
 how the features and thresholds were chosen; without it the model is learned
@@ -39,14 +46,26 @@ from sklearn.linear_model import LogisticRegression
 from storyline.analyse import quotes as q
 from storyline.analyse.nlp import load_nlp
 from storyline.eval import DataUnavailable
+from storyline.eval import quotes as ev
 from storyline.eval.quotes import _parsed, load_polnear
 
 _WORD_RE = re.compile(r"\w+")
 # Decision thresholds chosen on the 20% held-out train documents (end-to-end
 # content overlap and source exact F1 of `storyline eval quotes`).
-THRESHOLDS = {"cue": 0.4, "content": 0.5, "source_part": 0.5, "cue_keep": 0.3}
+THRESHOLDS = {
+    "cue": 0.4,
+    "content": 0.5,
+    "source_part": 0.5,
+    "cue_keep": 0.3,
+    "content_part": 0.5,
+}
 MIN_COUNT = 3
-REGULARISATION = {"cue": 0.5, "content": 1.0, "source_part": 1.0}
+REGULARISATION = {
+    "cue": 0.5,
+    "content": 1.0,
+    "source_part": 1.0,
+    "content_part": 1.0,
+}
 
 
 def is_heldout(doc_id: str) -> bool:
@@ -136,6 +155,54 @@ def examples(raw: dict, doc) -> Iterator[tuple[str, list[str], int]]:
             yield "source_part", q.source_part_features(head, child), int(inside * 2 > len(words))
 
 
+def _raw_words(doc, raw) -> frozenset[int]:
+    """Scored content words of a found attribution (without its own source and
+    cue, as `storyline eval quotes` scores it)."""
+    holes = [(t.idx, t.idx + len(t)) for t in (raw.source or [])]
+    if raw.cue is not None:
+        holes.append((raw.cue.idx, raw.cue.idx + len(raw.cue)))
+    return ev.word_positions(doc.text, ev._cut(*raw.content, holes))
+
+
+def refinement_examples(raw_doc: dict, doc) -> Iterator[tuple[str, list[str], int]]:
+    """Examples of the second pass, over what the first-stage models and the
+    rules find in one document: is a dependent at the edge of a content that
+    matches a gold one inside the gold content?"""
+    raws, _ = q.find_attributions(doc)
+    gold = ev.gold_attributions(raw_doc)
+    words = [_raw_words(doc, raw) for raw in raws]
+    pairs = sorted(
+        (
+            (len(w & g.content), i, j)
+            for i, w in enumerate(words)
+            for j, g in enumerate(gold)
+            if w & g.content
+        ),
+        reverse=True,
+    )
+    match: dict[int, int] = {}
+    used: set[int] = set()
+    for _shared, i, j in pairs:
+        if i not in match and j not in used:
+            match[i] = j
+            used.add(j)
+    for i, raw in enumerate(raws):
+        if raw.direct or raw.content[0] < 0 or i not in match:
+            continue
+        gold_words = gold[match[i]].content
+        rows: list[tuple[list[str], int]] = []
+
+        def oracle(node, child, side, raw=raw, gold_words=gold_words, rows=rows) -> bool:
+            inside = _words(doc, {t.i for t in child.subtree})
+            label = bool(inside) and 2 * len(inside & gold_words) >= len(inside)
+            rows.append((q.content_part_features(raw, node, child, side), int(label)))
+            return label
+
+        q.content_edges(doc, raw, oracle)
+        for features, label in rows:
+            yield "content_part", features, label
+
+
 def fit(rows: list[tuple[list[str], int]], c: float) -> tuple[float, dict[str, float]]:
     # Features seen fewer than MIN_COUNT times are dropped: they cannot be
     # weighed reliably and would make the data file large.
@@ -190,7 +257,22 @@ def main(argv: list[str] | None = None) -> int:
         held = args.holdout and is_heldout(raw["doc_id"])
         for task, features, label in examples(raw, doc):
             by_task.setdefault(task, {True: [], False: []})[held].append((features, label))
-    models = {}
+    models: dict[str, dict] = {}
+    fit_tasks(by_task, models)
+    # The second pass learns from what the rules and the first-stage models
+    # find on the same (learning) documents.
+    write(args.out, models, raws, args.holdout)
+    for raw, doc in zip(raws, docs, strict=True):
+        held = args.holdout and is_heldout(raw["doc_id"])
+        for task, features, label in refinement_examples(raw, doc):
+            by_task.setdefault(task, {True: [], False: []})[held].append((features, label))
+    fit_tasks({"content_part": by_task["content_part"]}, models)
+    write(args.out, models, raws, args.holdout)
+    print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def fit_tasks(by_task: dict[str, dict[bool, list]], models: dict[str, dict]) -> None:
     for task, parts in by_task.items():
         bias, weights = fit(parts[False], REGULARISATION[task])
         models[task] = {"bias": bias, "threshold": THRESHOLDS[task], "weights": weights}
@@ -202,18 +284,20 @@ def main(argv: list[str] | None = None) -> int:
         if parts[True]:
             line += "; held-out " + accuracy(bias, weights, parts[True], THRESHOLDS[task])
         print(line)
-    documents = sum(1 for r in raws if not (args.holdout and is_heldout(r["doc_id"])))
+
+
+def write(out: Path, models: dict[str, dict], raws: list[dict], holdout: bool) -> None:
+    documents = sum(1 for r in raws if not (holdout and is_heldout(r["doc_id"])))
     payload = {
         "about": "Attribution cue/content/source models learned on PolNeAR train by "
         "bench/quotes_train.py (logistic regression over spaCy parse features).",
         "training_documents": documents,
         "models": models,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n")
+    q.ATTRIBUTION_MODEL_PATH = out  # the second pass runs the first-stage models
     q.load_attribution_model.cache_clear()
-    print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def test_shipped_model_file_has_every_task():
     if not q.ATTRIBUTION_MODEL_PATH.exists():
         pytest.skip("no learned model file (run bench/quotes_train.py)")
     models = load_attribution_model()
-    assert {"cue", "cue_keep", "content", "source_part"} <= set(models)
+    assert {"cue", "cue_keep", "content", "source_part", "content_part"} <= set(models)
     assert models["cue_keep"].threshold < models["cue"].threshold
 
 
@@ -121,6 +121,34 @@ def test_source_part_model_cuts_a_relative_clause_off_the_source(nlp, model_file
     quote = analyse(nlp, text)[0]
     assert quote.speaker_mention == "Ann Lee"
     assert "wait times are too long" in quote.text
+
+
+def test_content_part_model_cuts_a_trailing_clause_but_never_a_quotation(nlp, model_file):
+    reported = "The mayor said the bridge will open in May after the repairs are finished."
+    quoted = "“The bridge will open in May after the repairs are finished,” the mayor said."
+    assert analyse(nlp, reported)[0].text.endswith("after the repairs are finished")
+    # Drops any adverbial clause at a content's right edge, keeps the rest.
+    model_file({"content_part": {"bias": 5.0, "weights": {"d=advclR": -10.0}, "threshold": 0.5}})
+    assert analyse(nlp, reported)[0].text == "the bridge will open in May"
+    direct = analyse(nlp, quoted)[0]
+    assert direct.direct and direct.text.endswith("after the repairs are finished")
+
+
+def test_content_edges_walks_outermost_dependents_first(nlp):
+    doc = nlp("The mayor said the bridge will open in May after the repairs are finished.")
+    raws, _ = q.find_attributions(doc)
+    raw = next(r for r in raws if "bridge" in doc.text[r.content[0] : r.content[1]])
+    asked: list[str] = []
+
+    def keep(node, child, side) -> bool:
+        asked.append(child.text)
+        return child.dep_ != "advcl"
+
+    start, end = q.content_edges(doc, raw, keep)
+    assert doc[start:end].text == "the bridge will open in May"
+    # the advcl first (dropped), then "in May" (kept, so the walk goes into it)
+    assert asked[:2] == ["finished", "in"]
+    assert q.content_edges(doc, raw, lambda *_: True) == (doc[start].i, doc[-2].i + 1)
 
 
 def test_shipped_model_finds_an_out_of_lexicon_cue(nlp):

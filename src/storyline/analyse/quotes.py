@@ -722,6 +722,7 @@ class _Raw:
     partial: bool = False
     kind: str = "speech"
     via: Span | None = None  # "TASS quoted the ministry as saying": TASS
+    learned: bool = False  # found by the learned cue model, not a rule
 
 
 def _quoted_as(token: Token) -> tuple[Token, Token] | None:
@@ -1336,8 +1337,10 @@ class _Speakers:
 # --------------------------------------------------------------------------- extraction
 
 
-def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[Quote]:
-    """Direct and reported speech of one parsed article, in text order."""
+def find_attributions(doc: Doc) -> tuple[list[_Raw], set[int]]:
+    """Attributions found by the rules and the learned cue model, before the
+    learned refinement and speaker resolution, in content order; with the
+    indices of the `quote_spans` they took."""
     text = doc.text
     marks = quote_spans(text)
     raws = _clause_attributions(doc)
@@ -1433,6 +1436,15 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[Quote]:
         for r in raws
         if r.direct or r.cue is None or not any(s <= r.cue.idx < e for s, e in quoted_contents)
     ]
+    return raws, used_marks
+
+
+def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[Quote]:
+    """Direct and reported speech of one parsed article, in text order."""
+    text = doc.text
+    marks = quote_spans(text)
+    raws, used_marks = find_attributions(doc)
+    raws = refine_attributions(doc, raws)
     speakers = _Speakers(entities, text)
     quotes: list[Quote] = []
     by_mark_end: dict[int, Quote] = {}
@@ -2041,9 +2053,140 @@ def _learned_attributions(
                 _cue_text(token),
                 source,
                 kind="stance" if kind == "stance" else "report",
+                learned=True,
             )
         )
     return found
+
+
+# --------------------------------------------------------------------------- learned refinement
+
+# Size classes of a content or dependent, in words.
+_SIZE_BOUNDS = (1, 2, 3, 5, 10, 20, 40)
+
+
+def _size_class(words: int) -> str:
+    return str(next((b for b in _SIZE_BOUNDS if words <= b), 99))
+
+
+def _origin(raw: _Raw) -> str:
+    if raw.learned:
+        return "learned"
+    if raw.direct:
+        return "direct"
+    if raw.cue_text == ":":
+        return "colon"
+    return raw.kind
+
+
+def _content_tokens(doc: Doc, raw: _Raw) -> Span | None:
+    if raw.content[0] < 0 or raw.content[1] <= raw.content[0]:
+        return None
+    span = doc.char_span(raw.content[0], raw.content[1], alignment_mode="expand")
+    return span if span is not None and len(span) else None
+
+
+def _span_head(span: Span) -> Token | None:
+    """The word of a span whose head lies outside it with the largest subtree."""
+    roots = [t for t in span if not (span.start <= t.head.i < span.end) or t.head.i == t.i]
+    if not roots or not is_parsed(roots[0]):
+        return None
+    return max(roots, key=lambda t: t.right_edge.i - t.left_edge.i)
+
+
+def content_part_features(raw: _Raw, node: Token, child: Token, side: str) -> list[str]:
+    """Features of a dependent at the edge of a content: do annotators keep it?"""
+    doc = child.doc
+    dep = child.dep_
+    origin = _origin(raw)
+    left = child.left_edge.i
+    before = doc[left - 1].text if left > 0 else ""
+    size = child.right_edge.i - left + 1
+    features = [
+        "d=" + dep + side,
+        "o|d=" + origin + "|" + dep + side,
+        "t=" + child.tag_ + side,
+        "nd|d=" + node.dep_ + "|" + dep + side,
+        "nt|d=" + node.tag_ + "|" + dep,
+        "before=" + before + side,
+        "d|before=" + dep + "|" + before + side,
+        "len=" + _size_class(size),
+        "d|len=" + dep + "|" + _size_class(size),
+        "first=" + doc[left].lower_ + side,
+    ]
+    if dep in {"prep", "advmod", "npadvmod", "cc", "mark", "advcl", "conj", "punct"}:
+        features.append("w|d=" + child.lower_ + "|" + dep + side)
+    if raw.cue is not None:
+        features.append("cs|d=" + _stem(raw.cue.lower_) + "|" + dep + side)
+    if any(t.tag_ in {"VBD", "VBZ", "VBP", "MD"} for t in child.subtree):
+        features.append("finite_verb")
+    if dep == "conj":
+        cc = next((c for c in node.children if c.dep_ == "cc" and c.i < child.i), None)
+        features.append("conj_cc=" + (cc.lower_ if cc is not None else "-"))
+    return features
+
+
+def content_edges(doc: Doc, raw: _Raw, keep) -> tuple[int, int] | None:
+    """Token bounds of a content after dropping the dependents at its edges
+    that `keep(node, child, side)` rejects, outermost first, descending into
+    the last one kept; None when the content has no parsed head."""
+    span = _content_tokens(doc, raw)
+    if span is None:
+        return None
+    head = _span_head(span)
+    if head is None:
+        return None
+    start, end = span.start, span.end
+    for side in ("R", "L"):
+        node = head
+        for _ in range(3):
+            if side == "R":
+                children = sorted((c for c in node.rights if c.i < end), key=lambda c: -c.i)
+            else:
+                children = sorted((c for c in node.lefts if c.i >= start), key=lambda c: c.i)
+            kept = None
+            for child in children:
+                if child.is_punct or child.dep_ in {"cc", "mark"}:
+                    continue  # follows what it joins
+                edge = child.right_edge.i + 1 if side == "R" else child.left_edge.i
+                gap = range(edge, end) if side == "R" else range(start, edge)
+                if not all(doc[i].is_punct or doc[i].dep_ in {"cc", "mark"} for i in gap):
+                    break
+                if keep(node, child, side):
+                    kept = child
+                    break
+                if side == "R":
+                    end = min(end, child.left_edge.i)
+                else:
+                    start = max(start, child.right_edge.i + 1)
+            if kept is None:
+                break
+            node = kept
+    return start, end
+
+
+def refine_attributions(doc: Doc, raws: list[_Raw]) -> list[_Raw]:
+    """The learned second pass over found attributions (not quotations): cut
+    the dependents at a content's edges that annotators leave out ("..., but
+    ...", trailing adjuncts)."""
+    part = load_attribution_model().get("content_part")
+    if part is None:
+        return raws
+    for raw in raws:
+        if raw.direct:
+            continue
+        bounds = content_edges(
+            doc,
+            raw,
+            lambda node, child, side, raw=raw: part.accepts(
+                content_part_features(raw, node, child, side)
+            ),
+        )
+        if bounds is not None:
+            start, end = _trim(doc, *bounds)
+            if end > start:
+                raw.content = _char_span(doc, start, end)
+    return raws
 
 
 # --------------------------------------------------------------------------- parse selection
