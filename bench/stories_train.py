@@ -1,8 +1,8 @@
 """Learn the linker's default parameters and print them as the constants of link/cluster.py.
 
 - link weights + bias: logistic regression on online gold replays of all ECB+ topics 1-35
-  (two arrival orders); join threshold, then merge threshold: the ones that maximise
-  ECB+ BCubed F1;
+  (two arrival orders); join threshold, then merge threshold, then split threshold (0 =
+  never split): the ones that maximise ECB+ BCubed F1;
 - similarity weights + bias: ridge regression of ECB+ graded relatedness (same event 1,
   the topic's look-alike event 0.5, another topic 0) on the symmetric pair vector.
   SemEval-2022 and NewsWCL50 are never trained on: they are checks.
@@ -45,6 +45,7 @@ def main() -> int:
     print(f"DEFAULT_BIAS = {params.bias:.3f}")
     print(f"DEFAULT_THRESHOLD = {params.threshold}")
     print(f"DEFAULT_MERGE_THRESHOLD = {params.merge_threshold}")
+    print(f"DEFAULT_SPLIT_THRESHOLD = {params.split_threshold}")
     print("DEFAULT_SIMILARITY_WEIGHTS: dict[str, float] = {")
     for name, value in similarity.items():
         print(f'    "{name}": {value:.4f},')

@@ -387,6 +387,16 @@ class StoryWindow:
         if survivor and (self.covered is None or self.overlaps(survivor[0])):
             self._load(survivor)
 
+    def split(self, from_id: str, into_id: str) -> None:
+        """A story this process split (with the article that showed it, committed): both
+        parts are read again, their members in stored order, as a reload would give them."""
+        for story_id in (from_id, into_id):
+            if self.stories.pop(story_id, None) is not None:
+                self._forget(story_id)
+        self._forget(from_id)  # its summary was built before the split
+        parts = self.store.stories_by_id([from_id, into_id])
+        self._load([c for c in parts if self.covered is None or self.overlaps(c)])
+
     def nearest_members(self, story_id: str, embedding: str | None, k: int) -> list[str]:
         """Ids of the story's `k` articles closest to `embedding` (among its newest 50)."""
         held = self.stories.get(story_id)
@@ -587,6 +597,7 @@ class Pipeline:
                 decision = self.linker.decide(features, window.candidates(article.published))
             stateful = isinstance(self.linker, StatefulLinker)
             merged: tuple[str, ...] = ()
+            split: tuple[str, str] | None = None  # (story split, new story)
             # Changes to story membership our merges made (the counter moves per moved row
             # on SQLite, per statement on PostgreSQL); None when they cannot be told apart.
             merge_changes: int | None = 0
@@ -614,6 +625,37 @@ class Pipeline:
                         )
                         if before_merge != window.known_changes:
                             merge_changes = None  # another process wrote since the window's check
+                    # Or that the story it joins holds two events (`SplittingDecision`): the
+                    # members of the other one move to a new story, named after this article.
+                    split_off = tuple(getattr(decision, "split_off", None) or ())
+                    held = window.stories.get(story_id)
+                    if split_off and held is not None and max(split_off) < len(held.features):
+                        moving = [held.features[i].get("article_id") for i in split_off]
+                        if all(moving):
+                            before_split = self.store.link_state("changes")
+                            split = (story_id, ids.story_id(article.id))
+                            self.store.split_story(
+                                split[0],
+                                [str(m) for m in moving],
+                                split[1],
+                                f"article {article.id} showed two events in the story",
+                            )
+                            if (
+                                merge_changes is None
+                                or window.known_changes is None
+                                or before_split != window.known_changes + merge_changes
+                            ):
+                                merge_changes = None  # another process wrote meanwhile
+                            else:
+                                merge_changes += (self.store.link_state("changes") or 0) - (
+                                    before_split or 0
+                                )
+                            gone = set(moving)
+                            if getattr(decision, "article_moves", False):
+                                story_id = split[1]
+                                partners = [p for p in partners if p.id in gone]
+                            else:
+                                partners = [p for p in partners if p.id not in gone]
                 self.store.add_article(article, story_id, features)
                 for kind, data in analyses.items():
                     self.store.put_analysis(article.id, kind, data)
@@ -632,7 +674,7 @@ class Pipeline:
             if article.outlet:
                 self.outlet_memory.learned(article.outlet, learned)
             self._after_commit(
-                window, stored, features, changes, position, merged, merge_changes
+                window, stored, features, changes, position, merged, merge_changes, split
             )
             return IngestOutcome(
                 raw.source, "new", article_id=article.id, story_id=story_id, title=article.title
@@ -710,6 +752,7 @@ class Pipeline:
         position: tuple[int, int] | None,
         merged: tuple[str, ...] = (),
         merge_changes: int | None = 0,
+        split: tuple[str, str] | None = None,
     ) -> None:
         """Bring the in-memory window and statistics to what was just committed."""
         expected = (
@@ -717,7 +760,9 @@ class Pipeline:
             if window.known_changes is None or merge_changes is None
             else window.known_changes + merge_changes + 1
         )
-        if merged:
+        if split is not None:
+            window.split(*split)
+        elif merged:
             window.merged(merged, stored[0].id if stored else None)
         elif stored:
             window.added(stored[0], features)

@@ -82,6 +82,18 @@ class Article:
 
 
 @dataclass(slots=True)
+class StorySplit:
+    """Articles that left story `from_id` for a new story `into_id`: the linker found that
+    the story had absorbed two events.  Both ids stay valid (`from_id` keeps the rest)."""
+
+    from_id: str
+    into_id: str
+    article_ids: list[str]
+    reason: str
+    at: str
+
+
+@dataclass(slots=True)
 class Story:
     """A group of articles that report the same real-world story."""
 
@@ -91,6 +103,9 @@ class Story:
     last_seen: str | None
     articles: list[Article] = field(default_factory=list)
     similarity_method: str = ""
+    # Splits this story took part in (as the story split from, or the one split into),
+    # oldest first.
+    splits: list[StorySplit] = field(default_factory=list)
 
 
 @dataclass(slots=True)

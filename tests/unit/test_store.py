@@ -366,6 +366,83 @@ def test_merge_redirects_old_ids(store: Store) -> None:
         store.merge_stories("keep", "keep", "self")
 
 
+def test_split_moves_articles_to_a_new_story_and_records_it(store: Store) -> None:
+    add_story_with(store, "both", [
+        full_article("e1", title="Quake of 2005", published="2005-11-27", content_hash="1"),
+        full_article("f1", title="Quake of 2008", published="2008-09-10", content_hash="2"),
+        full_article("e2", title="Quake of 2005 (2)", published="2005-11-28", content_hash="3"),
+        full_article("f2", title="Quake of 2008 (2)", published="2008-09-11", content_hash="4"),
+    ])
+    store.split_story("both", ["f2", "f1"], "later", "two events")
+    kept, split = store.get_story("both"), store.get_story("later")
+    assert kept is not None and split is not None
+    assert [a.id for a in kept.articles] == ["e1", "e2"]
+    assert [a.id for a in split.articles] == ["f1", "f2"]
+    assert (kept.first_seen, kept.last_seen) == ("2005-11-27", "2005-11-28")
+    assert (split.first_seen, split.last_seen) == ("2008-09-10", "2008-09-11")
+    assert split.title == "Quake of 2008"  # its earliest article's
+    assert kept.title == "Quake of 2005"
+    assert split.similarity_method == kept.similarity_method == "test"
+    counts = {s.id: s.article_count for s in store.list_stories()}
+    assert counts == {"both": 2, "later": 2}
+    assert store.article_story_id("f1") == "later"
+    assert store.get_article("f1") is not None  # articles keep their own address
+    for story in (kept, split):
+        assert [(p.from_id, p.into_id, p.article_ids, p.reason) for p in story.splits] == [
+            ("both", "later", ["f2", "f1"], "two events")
+        ]
+    assert store.check() == []
+
+
+def test_split_renames_the_old_story_when_its_title_left(store: Store) -> None:
+    add_story_with(store, "s", [
+        full_article("a1", title="First event", published="2024-03-01", content_hash="1"),
+        full_article("b1", title="Second event", published="2024-03-02", content_hash="2"),
+        full_article("b2", title="Second event again", published="2024-03-03", content_hash="3"),
+    ])
+    store.split_story("s", ["a1"], "t", "two events")
+    renamed, split = store.get_story("s"), store.get_story("t")
+    assert renamed is not None and split is not None
+    assert (renamed.title, split.title) == ("Second event", "First event")
+    assert store.check() == []
+
+
+def test_split_then_merge_keeps_links_valid(store: Store) -> None:
+    add_story_with(store, "s", [
+        full_article(f"a{i}", published=f"2024-03-0{i}", content_hash=str(i)) for i in range(1, 5)
+    ])
+    add_story_with(store, "other", [full_article("o1", published="2024-03-05", content_hash="o")])
+    store.split_story("s", ["a3", "a4"], "t", "two events")
+    store.merge_stories("t", "other", "same event")
+    moved = store.get_story("t")  # the split-off id redirects to where its articles are now
+    assert moved is not None and moved.id == "other"
+    assert {a.id for a in moved.articles} == {"a3", "a4", "o1"}
+    assert store.check() == []
+
+
+def test_bad_splits_are_refused_and_change_nothing(store: Store) -> None:
+    add_story_with(store, "s", [
+        full_article("a1", published="2024-03-01", content_hash="1"),
+        full_article("a2", published="2024-03-02", content_hash="2"),
+    ])
+    add_story_with(store, "u", [full_article("u1", content_hash="u")])
+    store.merge_stories("u", "s", "same")  # "u" is now a redirect: its id is taken
+    before = store.get_story("s")
+    for args in (
+        ("s", [], "t"),  # nothing to move
+        ("s", ["a1", "a2", "u1"], "t"),  # everything
+        ("s", ["zz"], "t"),  # not a member
+        ("nope", ["a1"], "t"),  # no such story
+        ("s", ["a1"], "s"),  # into itself
+        ("s", ["a1"], "u"),  # an id in use (redirected)
+    ):
+        with pytest.raises(StoreError):
+            store.split_story(args[0], args[1], args[2], "bad")
+    assert store.get_story("s") == before
+    assert store.count_stories() == 1
+    assert store.check() == []
+
+
 def test_list_stories_most_recently_updated_first_with_outlets(store: Store) -> None:
     add_story_with(store, "first", [full_article("a1", outlet="A", content_hash="1")])
     time.sleep(0.002)

@@ -35,6 +35,7 @@ from storyline.eval.metrics import adjusted_rand_index, bcubed, pairwise, pearso
 from storyline.link.cluster import (
     DEFAULT_BIAS,
     DEFAULT_MERGE_THRESHOLD,
+    DEFAULT_SPLIT_THRESHOLD,
     DEFAULT_THRESHOLD,
     DEFAULT_WEIGHTS,
     FEATURE_NAMES,
@@ -52,6 +53,8 @@ CACHE_ENV = "STORYLINE_EMBED_CACHE"
 THRESHOLD_GRID = [round(0.05 * i, 2) for i in range(1, 13)]
 # Above 1 = no merging: the search may find that merging does not pay.
 MERGE_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01]
+# 0 = no splitting (first, so that it wins ties: a split must pay to be kept).
+SPLIT_GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
 FOLDS = 3
 SIMILARITY_L2 = 1.0
 
@@ -202,6 +205,7 @@ class LinkerParams:
     bias: float
     threshold: float
     merge_threshold: float = 1.01  # above 1: stories never merge
+    split_threshold: float = 0.0  # 0: stories never split
 
     def clusterer(self) -> OnlineClusterer:
         return OnlineClusterer(
@@ -209,11 +213,21 @@ class LinkerParams:
             bias=self.bias,
             threshold=self.threshold,
             merge_threshold=self.merge_threshold,
+            split_threshold=self.split_threshold,
+        )
+
+    def without_split(self) -> LinkerParams:
+        return LinkerParams(
+            self.weights, self.bias, self.threshold, self.merge_threshold, split_threshold=0.0
         )
 
 
 DEFAULT_PARAMS = LinkerParams(
-    dict(DEFAULT_WEIGHTS), DEFAULT_BIAS, DEFAULT_THRESHOLD, DEFAULT_MERGE_THRESHOLD
+    dict(DEFAULT_WEIGHTS),
+    DEFAULT_BIAS,
+    DEFAULT_THRESHOLD,
+    DEFAULT_MERGE_THRESHOLD,
+    DEFAULT_SPLIT_THRESHOLD,
 )
 
 
@@ -263,10 +277,12 @@ def learn_params(docs: Sequence[EvalDoc], seeds: Sequence[int] = (0, 1)) -> Link
     def f1(params: LinkerParams) -> float:
         return float(np.mean([bcubed(gold, run_linker(docs, params, s)).f1 for s in seeds]))
 
-    # The join threshold without merging, then the merge threshold given it.
+    # The join threshold without merging, then the merge threshold given it, then the split
+    # threshold given both.
     threshold = max(THRESHOLD_GRID, key=lambda t: f1(LinkerParams(named, bias, t)))
     merge = max(MERGE_GRID, key=lambda m: f1(LinkerParams(named, bias, threshold, m)))
-    return LinkerParams(named, bias, threshold, merge)
+    split = max(SPLIT_GRID, key=lambda x: f1(LinkerParams(named, bias, threshold, merge, x)))
+    return LinkerParams(named, bias, threshold, merge, split)
 
 
 # -- baselines ---------------------------------------------------------------------------
@@ -436,6 +452,7 @@ def evaluate_clustering_cv(
         for n, seed in enumerate(seeds):
             runs = {
                 "ours (online linker)": run_linker(test, params, seed),
+                "ours without splitting": run_linker(test, params.without_split(), seed),
                 "TF-IDF + agglomerative (avg)": agglo,
                 "embeddings + HDBSCAN": hdb,
                 "single-pass cosine": single_pass_cosine(test, cosine_t, seed),
@@ -445,7 +462,7 @@ def evaluate_clustering_cv(
                     predictions[method][n][doc.id] = f"{k}:{label}"
         log(
             f"fold {k}: {len(test)} docs, threshold ours={params.threshold} "
-            f"merge={params.merge_threshold} "
+            f"merge={params.merge_threshold} split={params.split_threshold or 'off'} "
             f"agglo={agglo_t} cosine={cosine_t} ({time.perf_counter() - started:.1f}s)"
         )
     gold = [d.gold for d in docs]
@@ -467,6 +484,12 @@ def evaluate_transfer(
             "ours (online linker)",
             gold,
             [run_linker(docs, params, s) for s in seeds],
+            "params from ECB+",
+        ),
+        mean_scores(
+            "ours without splitting",
+            gold,
+            [run_linker(docs, params.without_split(), s) for s in seeds],
             "params from ECB+",
         ),
         score(
@@ -622,7 +645,8 @@ def format_params(params: LinkerParams) -> str:
     weights = ", ".join(f"{k}={v:+.2f}" for k, v in params.weights.items())
     return (
         f"weights: {weights}; bias={params.bias:+.2f}; threshold={params.threshold}; "
-        f"merge threshold={params.merge_threshold}"
+        f"merge threshold={params.merge_threshold}; "
+        f"split threshold={params.split_threshold or 'off'}"
     )
 
 
@@ -648,12 +672,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     attach_features(ecb, embedder, cache_dir)
     if "ecbplus" in wanted:
-        rows, _ = evaluate_clustering_cv(ecb, args.folds, log=lambda m: print(m, file=sys.stderr))
+        rows, learned = evaluate_clustering_cv(
+            ecb, args.folds, log=lambda m: print(m, file=sys.stderr)
+        )
         print(
             format_table(
                 f"ECB+ topics 1-35, sub-topic level, {len(ecb)} docs, "
                 f"{args.folds}-fold cross-validation over topics",
                 rows,
+            )
+        )
+        print()
+        print(
+            "Learned per fold (join / merge / split): "
+            + ", ".join(
+                f"{p.threshold} / {p.merge_threshold} / {p.split_threshold or 'off'}"
+                for p in learned
             )
         )
         print()

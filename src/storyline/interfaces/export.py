@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from storyline.compare import StoryAnalyses, compare_story, story_lineage, story_timeline
 from storyline.interfaces.ics import scheduled_events_to_ics
-from storyline.records import Article, Story
+from storyline.records import Article, Story, StorySplit
 
 EXPORT_FORMATS = ("json", "jsonl", "csv", "ics")
 
@@ -67,6 +67,15 @@ def _export_item(kind: str, item: Mapping[str, Any]) -> dict[str, Any]:
     return dict(item)
 
 
+def _split_item(story_id: str, split: StorySplit) -> dict[str, Any]:
+    return {
+        "story_id": story_id,
+        "article_ids": list(split.article_ids),
+        "reason": split.reason,
+        "at": split.at,
+    }
+
+
 def story_to_dict(story: Story, analyses: StoryAnalyses | None = None) -> dict[str, Any]:
     """The export shape of one story; `analyses` adds what the analysis stages found."""
     analyses = analyses or {}
@@ -76,6 +85,16 @@ def story_to_dict(story: Story, analyses: StoryAnalyses | None = None) -> dict[s
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
         "similarity_method": story.similarity_method,
+        # Where articles went when a story was split (both ids stay valid): the story
+        # this one was split from, and the stories split off from this one.
+        "split_from": [
+            _split_item(split.from_id, split) for split in story.splits
+            if split.into_id == story.id
+        ],
+        "split_into": [
+            _split_item(split.into_id, split) for split in story.splits
+            if split.from_id == story.id
+        ],
     }
     out.update(compare_story(story, analyses))
     out["articles"] = [article_to_dict(a, analyses.get(a.id)) for a in story.articles]

@@ -106,6 +106,17 @@ DEFAULT_THRESHOLD = 0.2
 # threshold with the other too, and the stories' members then match each other with at
 # least this mean probability (average linkage; tuned on ECB+ by bench/stories_train.py).
 DEFAULT_MERGE_THRESHOLD = 0.6
+# A story splits when its members (the joining article included) fall into two groups of
+# at least SPLIT_MIN_GROUP whose mean pairwise probability across is below this, each
+# group holding together at least as well (average linkage; 0 = never split).  Off: the
+# thresholds bench/stories_train.py learns (0.1-0.2 per fold) did not raise held-out ECB+
+# BCubed F1 (0.892 with, 0.894 without; docs/benchmarks.md) and double the cost of a decision.
+DEFAULT_SPLIT_THRESHOLD = 0.0
+SPLIT_MIN_GROUP = 2
+# Only stories up to this size are checked: the pairwise probabilities are kept per story
+# (one row per new member), and a story that absorbed another event is split while it is
+# young, before the second event's articles are many.
+SPLIT_MAX_MEMBERS = 24
 # Learned by bench/stories_train.py: ridge regression of ECB+ graded relatedness (same event
 # 1, the topic's look-alike event 0.5, another topic 0) on the symmetric pair vector; the
 # SemEval-2022 Task 8 ratings are only a check (docs/benchmarks.md).
@@ -281,6 +292,13 @@ class _StorySummary:
     # the same list at the same length is the same story (lists only grow by appending).
     checked_features: list[Any] | None = None
     checked_length: int = -1
+    # For the split check: each member as a one-article story (aligned with `members`) and
+    # the symmetric probabilities between the first len(links) members.
+    singles: list[_StorySummary] = field(default_factory=list)
+    links: np.ndarray | None = None
+    # The last checked article's links to the members (by its embedding): its row once it
+    # is a member, computed from the same values (the summary is dropped when IDF moves).
+    pending_row: tuple[str, np.ndarray] | None = None
 
     @classmethod
     def build(cls, articles: Iterable[_Article]) -> _StorySummary:
@@ -430,6 +448,20 @@ class MergingDecision(LinkDecision):
     merge_from: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class SplittingDecision(LinkDecision):
+    """A link decision that also splits the story the article joins.
+
+    `story_id` is the story the article joined; its members showed two events.  The
+    members at `split_off` (positions in that candidate's `features`) move to a new story,
+    and the article goes with them when `article_moves` (else it stays in `story_id`).
+    The larger group keeps the old id (ties: the group holding the story's first member).
+    """
+
+    split_off: list[int] = field(default_factory=list)
+    article_moves: bool = False
+
+
 class OnlineClusterer:
     """The link decision rule: join the most probable story above a threshold, else start one."""
 
@@ -444,9 +476,13 @@ class OnlineClusterer:
         similarity_weights: Mapping[str, float] | None = None,
         similarity_bias: float | None = None,
         merge_threshold: float | None = None,
+        split_threshold: float | None = None,
     ) -> None:
         self.merge_threshold = (
             DEFAULT_MERGE_THRESHOLD if merge_threshold is None else merge_threshold
+        )
+        self.split_threshold = (
+            DEFAULT_SPLIT_THRESHOLD if split_threshold is None else split_threshold
         )
         chosen = dict(DEFAULT_WEIGHTS if weights is None else weights)
         self.weights = np.array([chosen.get(n, 0.0) for n in FEATURE_NAMES], dtype=np.float64)
@@ -500,6 +536,16 @@ class OnlineClusterer:
             return LinkDecision(story_id=None, score=best, scores=scored)
         merged = self._merges(article, best_id, scored)
         if not merged:
+            split = self._split(article, best_id, candidates)
+            if split is not None:
+                split_off, article_moves = split
+                return SplittingDecision(
+                    story_id=best_id,
+                    score=best,
+                    scores=scored,
+                    split_off=split_off,
+                    article_moves=article_moves,
+                )
             return LinkDecision(story_id=best_id, score=best, scores=scored)
         group = [best_id, *merged]
         survivor = max(group, key=lambda story_id: self._summaries[story_id].size)
@@ -541,6 +587,94 @@ class OnlineClusterer:
             if sum(linkage) / len(linkage) >= self.merge_threshold:
                 merged.append(other_id)
         return merged
+
+    # -- splitting -------------------------------------------------------------
+    def _split(
+        self, article: _Article, joined: str, candidates: Sequence[StoryCandidate]
+    ) -> tuple[list[int], bool] | None:
+        """Whether the joined story, with the article, holds two events: the positions of
+        the members that move to a new story and whether the article goes with them.
+
+        Checked only for stories of 2 * SPLIT_MIN_GROUP - 1 to SPLIT_MAX_MEMBERS members
+        whose features are all comparable; the members' pairwise probabilities are kept with
+        the story summary, so a check scores the article against each member (both ways)
+        and partitions at most SPLIT_MAX_MEMBERS + 1 articles.
+        """
+        if self.split_threshold <= 0.0:
+            return None
+        summary = self._summaries.get(joined)
+        candidate = next((c for c in candidates if c.id == joined), None)
+        if summary is None or candidate is None:
+            return None
+        features = candidate.features
+        members = summary.members
+        if not (
+            2 * SPLIT_MIN_GROUP - 1 <= len(members) <= SPLIT_MAX_MEMBERS
+            and summary.size == len(features)
+            and len(members) == summary.size
+        ):
+            return None
+        links = self._member_links(summary)
+        alone = _StorySummary.build([article])
+        row = np.array(
+            [
+                (
+                    self.probability(self.pair_vector(article, single))
+                    + self.probability(self.pair_vector(member, alone))
+                )
+                / 2
+                for member, single in zip(members, summary.singles, strict=True)
+            ]
+        )
+        if article.source:
+            summary.pending_row = (article.source[0], row)
+        size = len(members) + 1
+        full = np.zeros((size, size))
+        full[:-1, :-1] = links
+        full[-1, :-1] = full[:-1, -1] = row
+        groups = two_groups(full, self.split_threshold, SPLIT_MIN_GROUP)
+        if groups is None:
+            return None
+        first, second = groups
+        # The larger group keeps the story's id; on a tie, the one with its first member.
+        move = second if (len(first), 0 in first) >= (len(second), 0 in second) else first
+        moving_keys = {members[i].source[0] for i in move if i < len(members)}
+        split_off = [i for i, f in enumerate(features) if f.get("embedding") in moving_keys]
+        if not split_off or len(split_off) == len(features) or None in moving_keys:
+            return None
+        return split_off, (size - 1) in move
+
+    def _member_links(self, summary: _StorySummary) -> np.ndarray:
+        """Symmetric probabilities between the summary's members (mean of both directions),
+        extended by the members absorbed since the last check."""
+        members = summary.members
+        while len(summary.singles) < len(members):
+            summary.singles.append(_StorySummary.build([members[len(summary.singles)]]))
+        known = summary.links
+        done = 0 if known is None else known.shape[0]
+        if done == len(members) and known is not None:
+            return known
+        links = np.zeros((len(members), len(members)))
+        if known is not None:
+            links[:done, :done] = known
+        singles, pending = summary.singles, summary.pending_row
+        summary.pending_row = None
+        for i in range(done, len(members)):
+            if (
+                pending is not None
+                and members[i].source
+                and members[i].source[0] == pending[0]
+                and len(pending[1]) == i
+            ):
+                links[i, :i] = links[:i, i] = pending[1]
+                continue
+            for j in range(i):
+                links[i, j] = links[j, i] = (
+                    self.probability(self.pair_vector(members[i], singles[j]))
+                    + self.probability(self.pair_vector(members[j], singles[i]))
+                ) / 2
+        summary.links = links
+        return links
 
     def score_candidates(
         self, article: _Article, candidates: Sequence[StoryCandidate]
@@ -817,6 +951,55 @@ def _keep(memory: dict[str, _Article], article: _Article, limit: int) -> None:
     memory[article.source[0]] = article
 
 
+def two_groups(
+    links: np.ndarray, threshold: float, min_group: int
+) -> tuple[list[int], list[int]] | None:
+    """Two groups of items, each of at least `min_group`, whose mean link across is below
+    `threshold` while each group's mean link within is at least `threshold`; else None.
+
+    Average-linkage agglomeration over the symmetric `links` stops when no two clusters
+    link at `threshold` or more; the two largest clusters found are the groups, and every
+    smaller cluster (an outlier, a stray) joins the one it links to most on average.
+    """
+    size = len(links)
+    if size < 2 * min_group:
+        return None
+    similarity = links.astype(np.float64).copy()
+    np.fill_diagonal(similarity, -np.inf)
+    clusters: dict[int, list[int]] = {i: [i] for i in range(size)}
+    while len(clusters) > 1:
+        flat = int(np.argmax(similarity))
+        i, j = divmod(flat, size)
+        if similarity[i, j] < threshold:
+            break
+        ni, nj = len(clusters[i]), len(clusters[j])
+        # Lance-Williams update of average linkage.
+        merged = (ni * similarity[i] + nj * similarity[j]) / (ni + nj)
+        similarity[i], similarity[:, i] = merged, merged
+        similarity[j], similarity[:, j] = -np.inf, -np.inf
+        similarity[i, i] = -np.inf
+        clusters[i] += clusters.pop(j)
+    ranked = sorted(clusters.values(), key=lambda c: (-len(c), min(c)))
+    if len(ranked) < 2 or len(ranked[1]) < min_group:
+        return None
+    first, second = list(ranked[0]), list(ranked[1])
+    for stray in ranked[2:]:
+        to_first = float(links[np.ix_(stray, first)].mean())
+        to_second = float(links[np.ix_(stray, second)].mean())
+        (first if to_first >= to_second else second).extend(stray)
+    across = float(links[np.ix_(first, second)].mean())
+    within = min(_mean_within(links, first), _mean_within(links, second))
+    if across >= threshold or within < threshold:
+        return None
+    return sorted(first), sorted(second)
+
+
+def _mean_within(links: np.ndarray, group: list[int]) -> float:
+    block = links[np.ix_(group, group)]
+    n = len(group)
+    return float((block.sum() - np.trace(block)) / (n * (n - 1))) if n > 1 else 1.0
+
+
 def _conflict(mine: Set[Any], theirs: Set[Any]) -> float:
     """1 when both sides state something of a kind (years) and nothing in common."""
     return 1.0 if mine and theirs and mine.isdisjoint(theirs) else 0.0
@@ -890,6 +1073,7 @@ class InMemoryStories:
         self._span: dict[str, tuple[float, float]] = {}  # first and last day of a story
         self._arrivals = 0
         self.merged: dict[str, str] = {}  # merged-away story id -> the story it is now part of
+        self.splits: list[tuple[str, str, int]] = []  # (from, into, articles moved)
 
     def candidates(self, features: Mapping[str, Any]) -> list[StoryCandidate]:
         """Stories active within the window around the article, most recently active first.
@@ -920,11 +1104,51 @@ class InMemoryStories:
     def add(self, features: Mapping[str, Any], title: str = "") -> LinkDecision:
         """Link one article (decide, then store it in the chosen or a new story)."""
         decision = self.clusterer.decide(features, self.candidates(features))
-        story_id = decision.story_id or f"s{len(self.stories) + len(self.merged) + 1:06d}"
+        story_id = decision.story_id or self._new_id()
         for other in getattr(decision, "merge_from", ()):
             self.merge(other, story_id)
+        if isinstance(decision, SplittingDecision) and decision.story_id is not None:
+            new_id = self._new_id()
+            self.split(decision.story_id, decision.split_off, new_id)
+            if decision.article_moves:
+                story_id = new_id
         self.restore(story_id, features, title)
         return LinkDecision(story_id=story_id, score=decision.score, scores=decision.scores)
+
+    def _new_id(self) -> str:
+        # Every new story (started or split off) adds one to stories + merged; a merge
+        # moves one from the first to the second.
+        return f"s{len(self.stories) + len(self.merged) + 1:06d}"
+
+    def split(self, story_id: str, positions: Sequence[int], new_id: str) -> None:
+        """Move the story's members at `positions` to a new story `new_id`."""
+        story = self.stories[story_id]
+        chosen = set(positions)
+        moved = [f for i, f in enumerate(story.features) if i in chosen]
+        story.features[:] = [f for i, f in enumerate(story.features) if i not in chosen]
+        story.article_count = len(story.features)
+        self.stories[new_id] = StoryCandidate(
+            id=new_id,
+            title="",
+            first_seen=None,
+            last_seen=None,
+            article_count=len(moved),
+            features=moved,
+        )
+        self._activity[new_id] = None
+        for sid in (story_id, new_id):
+            days = [
+                d
+                for d in (_day_number(f.get("published")) for f in self.stories[sid].features)
+                if d is not None
+            ]
+            if days:
+                self._span[sid] = (min(days), max(days))
+            else:
+                self._span.pop(sid, None)
+        self.splits.append((story_id, new_id, len(moved)))
+        # The story's cached summary (and its pairwise links) is rebuilt on its next use.
+        self.clusterer.forget_story(story_id)
 
     def merge(self, from_id: str, into_id: str) -> None:
         """Move a story's articles into another; `from_id` then redirects to `into_id`."""

@@ -264,6 +264,18 @@ class Store(ABC):
         `from_id` are re-pointed so chains stay one hop long.
         """
 
+    @abstractmethod
+    def split_story(
+        self, story_id: str, article_ids: Sequence[str], new_story_id: str, reason: str
+    ) -> None:
+        """Move `article_ids` (some, not all, of `story_id`'s articles) to a new story
+        `new_story_id`, recount both, and record the split (`Story.splits` of both).
+
+        Both ids stay valid: `story_id` keeps the other articles, and articles are
+        addressed by their own ids wherever their story is.  The new story takes the title
+        of its earliest article; so does the old one if its title came from a moved one.
+        """
+
     # -- search --------------------------------------------------------------
     @abstractmethod
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:

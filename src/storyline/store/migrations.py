@@ -512,6 +512,34 @@ CREATE INDEX boilerplate_lines_known ON boilerplate_lines(outlet, line_hash, art
 WHERE article_count >= {KNOWN_LINE_MIN_ARTICLES};
 """
 
+# Version 5: story splits.  A story that absorbed two events is split (the linker's
+# `SplittingDecision`): some of its articles move to a new story.  The split is recorded
+# (from which story, into which, which articles, why, when) so that an analyst or the
+# API can see where the articles went; the old story keeps its id and the rest.
+_V5_SQLITE = """
+CREATE TABLE story_splits (
+    from_id      TEXT NOT NULL,
+    into_id      TEXT NOT NULL,
+    article_ids  TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    at           TEXT NOT NULL,
+    PRIMARY KEY (from_id, into_id)
+);
+CREATE INDEX story_splits_into ON story_splits(into_id);
+"""
+
+_V5_POSTGRESQL = """
+CREATE TABLE story_splits (
+    from_id      TEXT COLLATE "C" NOT NULL,
+    into_id      TEXT COLLATE "C" NOT NULL,
+    article_ids  JSONB NOT NULL,
+    reason       TEXT NOT NULL,
+    at           TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (from_id, into_id)
+);
+CREATE INDEX story_splits_into ON story_splits(into_id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", {"sqlite": _V1_SQLITE, "postgresql": _V1_POSTGRESQL}),
     Migration(2, "article names for the entity filter",
@@ -520,6 +548,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               {"sqlite": _V3_SQLITE, "postgresql": _V3_POSTGRESQL}),
     Migration(4, "index of the outlets' known boilerplate lines",
               {"sqlite": _V4, "postgresql": _V4}),
+    Migration(5, "story splits", {"sqlite": _V5_SQLITE, "postgresql": _V5_POSTGRESQL}),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

@@ -48,6 +48,7 @@ from storyline.records import (
     RemovedBlock,
     SearchHit,
     Story,
+    StorySplit,
     StorySummary,
     as_datetime,
 )
@@ -528,6 +529,24 @@ class SQLStore(Store):
             (ids_param,),
         ):
             stories[row["story_id"]].articles.append(article_from_row(row))
+        for row in c.execute(
+            self._sql(
+                "SELECT from_id, into_id, article_ids, reason, at FROM story_splits "
+                f"WHERE from_id {self._IN_LIST} OR into_id {self._IN_LIST} "
+                "ORDER BY at, from_id, into_id"
+            ),
+            (ids_param, ids_param),
+        ):
+            split = StorySplit(
+                from_id=row["from_id"],
+                into_id=row["into_id"],
+                article_ids=list(self._from_json(row["article_ids"])),
+                reason=row["reason"],
+                at=row["at"],
+            )
+            for sid in {split.from_id, split.into_id}:
+                if sid in stories:
+                    stories[sid].splits.append(split)
         return [stories[sid] for sid in ids if sid in stories]
 
     def iter_stories(self) -> Iterator[Story]:
@@ -715,6 +734,86 @@ class SQLStore(Store):
 
         self._write(write, "merging stories")
 
+    def split_story(
+        self, story_id: str, article_ids: Sequence[str], new_story_id: str, reason: str
+    ) -> None:
+        """Move some of `story_id`'s articles to a new story `new_story_id`; record the split."""
+        moving = list(dict.fromkeys(article_ids))
+        if not moving:
+            raise StoreError(f"cannot split story {story_id}: no articles to move")
+        if new_story_id == story_id:
+            raise StoreError("cannot split a story into itself")
+        at = now_utc()
+
+        def write(c: Connection) -> None:
+            if story_id not in self._lock_stories(c, [story_id]):
+                raise StoreError(f"cannot split: no story {story_id}")
+            taken = c.execute(
+                self._sql(
+                    "SELECT 1 FROM stories WHERE id = ? UNION ALL "
+                    "SELECT 1 FROM story_redirects WHERE old_id = ?"
+                ),
+                (new_story_id, new_story_id),
+            ).fetchone()
+            if taken:
+                raise StoreError(f"cannot split into {new_story_id}: the id is already used")
+            # Members in publication order (as `get_story` lists them), with their titles.
+            members = c.execute(
+                self._sql(
+                    "SELECT a.id, a.title FROM story_articles sa "
+                    "JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ? "
+                    "ORDER BY a.sort_key, a.ingested_at, a.num"
+                ),
+                (story_id,),
+            ).fetchall()
+            titles = {r["id"]: r["title"] for r in members}
+            missing = [a for a in moving if a not in titles]
+            if missing:
+                raise StoreError(
+                    f"cannot split story {story_id}: article {missing[0]} is not in it"
+                )
+            if len(moving) >= len(members):
+                raise StoreError(f"cannot split story {story_id}: every article would move")
+            moved = set(moving)
+            first_moved = next(r["title"] for r in members if r["id"] in moved)
+            first_kept = next(r["title"] for r in members if r["id"] not in moved)
+            row = c.execute(
+                self._sql("SELECT title, similarity_method FROM stories WHERE id = ?"),
+                (story_id,),
+            ).fetchone()
+            c.execute(
+                self._sql(
+                    "INSERT INTO stories(id, title, similarity_method, first_seen, last_seen, "
+                    "article_count, created_at, updated_at) VALUES (?, ?, ?, NULL, NULL, 0, ?, ?)"
+                ),
+                (new_story_id, first_moved, row["similarity_method"], at, at),
+            )
+            c.execute(
+                self._sql(
+                    "UPDATE story_articles SET story_id = ? "
+                    f"WHERE story_id = ? AND article_id {self._IN_LIST}"
+                ),
+                (new_story_id, story_id, self._list(moving)),
+            )
+            kept_titles = {t for i, t in titles.items() if i not in moved}
+            if row["title"] not in kept_titles and row["title"] in set(titles.values()):
+                # The old title named an article that left: name the story after what stays.
+                c.execute(
+                    self._sql("UPDATE stories SET title = ? WHERE id = ?"),
+                    (first_kept, story_id),
+                )
+            c.execute(
+                self._sql(
+                    "INSERT INTO story_splits(from_id, into_id, article_ids, reason, at) "
+                    f"VALUES (?, ?, {self._JSON}, ?, ?)"
+                ),
+                (story_id, new_story_id, dumps(moving), reason, at),
+            )
+            self._recount_story(c, story_id, at)
+            self._recount_story(c, new_story_id, at)
+
+        self._write(write, "splitting a story")
+
     # The two hooks take the backend's own connection type (hence Any).
     @abstractmethod
     def _lock_stories(self, c: Any, story_ids: list[str]) -> set[str]:
@@ -791,6 +890,14 @@ class SQLStore(Store):
             "SELECT r.old_id FROM story_redirects r JOIN stories s ON s.id = r.old_id",
             lambda r: f"story {r['old_id']} exists but is also redirected away",
         )
+        # A split names stories that exist or were merged on (their ids redirect).
+        for column in ("from_id", "into_id"):
+            report(
+                f"SELECT p.{column} AS story_id FROM story_splits p WHERE NOT EXISTS "
+                f"(SELECT 1 FROM stories s WHERE s.id = p.{column}) AND NOT EXISTS "
+                f"(SELECT 1 FROM story_redirects r WHERE r.old_id = p.{column})",
+                lambda r: f"story split names an unknown story {r['story_id']}",
+            )
         # The near-duplicate index must only name stored articles (same transaction).
         for table in ("lsh_bands", "article_signatures"):
             problems.extend(
