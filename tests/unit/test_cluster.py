@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Sequence
 
 import numpy as np
+from hashed_embedder import HashedWordsEmbedder  # tests/unit helper
 
 from storyline.link.cluster import (
     FEATURE_NAMES,
@@ -21,23 +20,6 @@ from storyline.link.cluster import (
 )
 from storyline.link.features import entity_names, shingle_sample
 from storyline.store.base import StoryCandidate
-
-
-class HashedWordsEmbedder:
-    """A deterministic bag-of-words embedder: texts sharing words get close vectors."""
-
-    name = "hashed-words-test"
-    dim = 64
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                rows[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        norms[norms == 0] = 1
-        return rows / norms
-
 
 EMBEDDER = HashedWordsEmbedder()
 

@@ -7,7 +7,6 @@ features of the article and of each candidate story, with nothing cached.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hashed_embedder import HashedWordsEmbedder  # tests/unit helper
 
 from storyline.link.cluster import (
     FEATURE_NAMES,
@@ -28,24 +28,7 @@ from storyline.link.cluster import (
 from storyline.link.features import TermStats
 from storyline.store.base import StoryCandidate
 
-
-class HashedWordsEmbedder:
-    """Deterministic bag-of-words vectors: texts sharing words get close vectors."""
-
-    name = "hashed-words-test"
-    dim = 48
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                rows[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        norms[norms == 0] = 1
-        return rows / norms
-
-
-EMBEDDER = HashedWordsEmbedder()
+EMBEDDER = HashedWordsEmbedder(48)
 
 # Four events, two of them look-alikes (two earthquakes), with dates and years.
 EVENTS = {
