@@ -41,3 +41,20 @@ def test_the_same_bytes_through_the_sniffing_front_door() -> None:
     )
     assert [type(i) for i in items] == [Failure]
     assert "unexpected" not in items[0].reason  # type: ignore[union-attr]
+
+
+# fuzz_feed: an RFC 822 date with a year past C's int ("Fri, 01 Mar 20249999999 10:02:00
+# GMT") made email.utils raise OverflowError out of the date parser, ending read_feed.
+FEED_WITH_AN_OVERFLOWING_YEAR = (
+    b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Herald</title>"
+    b"<item><title>Item 0</title><link>https://feed.example.org/0</link>"
+    b"<pubDate>Fri, 01 Mar 20249999999 10:02:00 GMT</pubDate>"
+    b"<description>Word word word word word.</description></item></channel></rss>"
+)
+
+
+def test_a_feed_date_with_an_overflowing_year_is_no_date_not_a_crash() -> None:
+    items = list(read_feed(FEED_WITH_AN_OVERFLOWING_YEAR, "f.xml", Settings(), follow_link=None))
+    assert len(items) == 1
+    assert not isinstance(items[0], Failure)
+    assert items[0].published is None

@@ -531,7 +531,7 @@ def to_iso8601(value: object) -> str | None:
         return parsed.isoformat()
     try:
         return parsedate_to_datetime(text).isoformat()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a year past C's int: no date
         pass
     return parse_date(text)  # written dates, many languages
 
