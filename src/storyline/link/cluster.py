@@ -805,31 +805,31 @@ class OnlineClusterer:
     # effects), but skips the calls while the cache provably still holds the values
     # read before: a member's words are weighed in many decisions.
     def _term_idf(self, article: _Article) -> dict[str, float]:
-        stats, stamp = self.stats, article.term_idf_stamp
-        if stamp is None or stamp[0] is not stats or not stats.cache_holds(stamp[1]):
+        stats = self.stats
+        if not stats.holds(article.term_idf_stamp):
             article.term_idf = stats.idf_map(article.terms)
-            article.term_idf_stamp = (stats, stats.generation)
+            article.term_idf_stamp = stats.stamp()
         return article.term_idf
 
     def _entity_idf(self, article: _Article) -> dict[str, float]:
-        stats, stamp = self.entity_stats, article.entity_idf_stamp
-        if stamp is None or stamp[0] is not stats or not stats.cache_holds(stamp[1]):
+        stats = self.entity_stats
+        if not stats.holds(article.entity_idf_stamp):
             article.entity_idf = stats.idf_map(article.entities)
-            article.entity_idf_stamp = (stats, stats.generation)
+            article.entity_idf_stamp = stats.stamp()
         return article.entity_idf
 
     def _lead_share(self, owner: _Article, names: frozenset[str]) -> float:
         """Share of the IDF mass of `owner`'s lead names that `names` has."""
         if not owner.lead:
             return 0.0
-        stats, stamp = self.entity_stats, owner.lead_idf_stamp
-        if stamp is None or stamp[0] is not stats or not stats.cache_holds(stamp[1]):
+        stats = self.entity_stats
+        if not stats.holds(owner.lead_idf_stamp):
             owner.lead_idf = list(stats.idf_map(owner.lead).items())
             total = 0.0
             for _, weight in owner.lead_idf:
                 total += weight
             owner.lead_idf_total = total
-            owner.lead_idf_stamp = (stats, stats.generation)
+            owner.lead_idf_stamp = stats.stamp()
         shared = 0.0
         for name, weight in owner.lead_idf:
             if name in names:

@@ -175,6 +175,14 @@ class TermStats:
             self.documents > self._cached_at * 1.05 + 5
         )
 
+    def stamp(self) -> tuple[TermStats, int]:
+        """What to keep beside IDF values read now, for `holds`."""
+        return (self, self.generation)
+
+    def holds(self, stamp: tuple[TermStats, int] | None) -> bool:
+        """Whether IDF values read at `stamp` (from these statistics) are still current."""
+        return stamp is not None and stamp[0] is self and self.cache_holds(stamp[1])
+
     def to_json(self) -> dict:
         return {"documents": self.documents, "doc_freq": dict(self.doc_freq)}
 
