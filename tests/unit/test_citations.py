@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from storyline.analyse.citations import (
     Citation,
     PeopleAnalysis,
@@ -11,16 +9,6 @@ from storyline.analyse.citations import (
     merge_story_citations,
     story_people,
 )
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    from storyline.analyse.nlp import ModelUnavailable, load_nlp
-
-    try:
-        return load_nlp()
-    except ModelUnavailable as exc:
-        pytest.skip(str(exc))
 
 
 def citations_of(nlp, text: str) -> list[Citation]:

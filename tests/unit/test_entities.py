@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from storyline.analyse.entities import (
     EntityMention,
     canonicalise_story,
     clean_name,
     find_acronyms,
 )
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    from storyline.analyse.nlp import ModelUnavailable, load_nlp
-
-    try:
-        return load_nlp()
-    except ModelUnavailable as exc:
-        pytest.skip(str(exc))
 
 
 def canon(mentions: list[EntityMention], surface: str) -> set[str]:

@@ -14,16 +14,6 @@ SEEDS = Path(__file__).resolve().parents[2] / "src" / "storyline" / "examples"
 EXPECTED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "expected.json"
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from storyline.analyse.nlp import ModelUnavailable, load_nlp
-
-    try:
-        return load_nlp()
-    except ModelUnavailable as exc:
-        pytest.skip(str(exc))
-
-
 def analyse(nlp, text: str) -> list[Quote]:
     from storyline.analyse.entities import doc_entities
     from storyline.analyse.quotes import extract_quotes

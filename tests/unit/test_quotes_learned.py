@@ -12,16 +12,6 @@ from storyline.analyse import quotes as q
 from storyline.analyse.quotes import LinearModel, load_attribution_model
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from storyline.analyse.nlp import ModelUnavailable, load_nlp
-
-    try:
-        return load_nlp()
-    except ModelUnavailable as exc:
-        pytest.skip(str(exc))
-
-
 @pytest.fixture
 def model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Point the extractor at a hand-made model file for one test."""
