@@ -371,31 +371,16 @@ class StoryWindow:
         elif self.overlaps(story):  # a story from outside the window grew into it
             self._load([story])
 
-    def merged(self, from_ids: Sequence[str], into_id: str | None) -> None:
-        """Stories this process merged into `into_id` (with the article that bridged them,
-        committed): drop them and read the survivor again.
-
-        Only the survivor changed, so only it is read (its members in stored order,
-        exactly what a reload of the whole window would give it).
-        """
-        for story_id in (*from_ids, *([into_id] if into_id else [])):
-            if self.stories.pop(story_id, None) is not None:
-                self._forget(story_id)
-        if into_id is None:
-            return
-        survivor = self.store.stories_by_id([into_id])
-        if survivor and (self.covered is None or self.overlaps(survivor[0])):
-            self._load(survivor)
-
-    def split(self, from_id: str, into_id: str) -> None:
-        """A story this process split (with the article that showed it, committed): both
-        parts are read again, their members in stored order, as a reload would give them."""
-        for story_id in (from_id, into_id):
-            if self.stories.pop(story_id, None) is not None:
-                self._forget(story_id)
-        self._forget(from_id)  # its summary was built before the split
-        parts = self.store.stories_by_id([from_id, into_id])
-        self._load([c for c in parts if self.covered is None or self.overlaps(c)])
+    def reread(self, gone: Sequence[str], changed: Sequence[str]) -> None:
+        """Stories this process restructured (merges, a split), committed: those emptied
+        (`gone`) are dropped, the `changed` ones read again whole, their members in stored
+        order, exactly what a reload of the whole window would give them."""
+        for story_id in (*gone, *changed):
+            self.stories.pop(story_id, None)
+            self._forget(story_id)  # the linker's summary predates the change
+        if changed:
+            parts = self.store.stories_by_id(list(changed))
+            self._load([c for c in parts if self.covered is None or self.overlaps(c)])
 
     def nearest_members(self, story_id: str, embedding: str | None, k: int) -> list[str]:
         """Ids of the story's `k` articles closest to `embedding` (among its newest 50)."""
@@ -598,9 +583,10 @@ class Pipeline:
             stateful = isinstance(self.linker, StatefulLinker)
             merged: tuple[str, ...] = ()
             split: tuple[str, str] | None = None  # (story split, new story)
-            # Changes to story membership our merges made (the counter moves per moved row
-            # on SQLite, per statement on PostgreSQL); None when they cannot be told apart.
-            merge_changes: int | None = 0
+            # Changes to story membership our merges and splits made (the counter moves per
+            # moved row on SQLite, per statement on PostgreSQL); None when they cannot be
+            # told apart from another process's.
+            own_changes: int | None = 0
             with self.store.transaction():
                 if self.store.has_article(article.id):
                     return self._stored_outcome(raw, article.id)
@@ -611,28 +597,23 @@ class Pipeline:
                     partners: list[Article] = []
                 else:
                     partners = self._passage_partners(window, story_id, features, near)
+                    merged = tuple(getattr(decision, "merge_from", None) or ())
+                    split_off = tuple(getattr(decision, "split_off", None) or ())
+                    at_start = 0
+                    if merged or split_off:  # read only when the story changes shape
+                        at_start = self.store.link_state("changes") or 0
                     # A linker may find that the article bridges stories that report one
                     # story (link/cluster.py `MergingDecision`): they move into its story.
-                    merged = tuple(getattr(decision, "merge_from", None) or ())
-                    if merged:
-                        before_merge = self.store.link_state("changes")
-                        for other in merged:
-                            self.store.merge_stories(
-                                other, story_id, f"article {article.id} links both stories"
-                            )
-                        merge_changes = (self.store.link_state("changes") or 0) - (
-                            before_merge or 0
+                    for other in merged:
+                        self.store.merge_stories(
+                            other, story_id, f"article {article.id} links both stories"
                         )
-                        if before_merge != window.known_changes:
-                            merge_changes = None  # another process wrote since the window's check
                     # Or that the story it joins holds two events (`SplittingDecision`): the
                     # members of the other one move to a new story, named after this article.
-                    split_off = tuple(getattr(decision, "split_off", None) or ())
                     held = window.stories.get(story_id)
                     if split_off and held is not None and max(split_off) < len(held.features):
                         moving = [held.features[i].get("article_id") for i in split_off]
                         if all(moving):
-                            before_split = self.store.link_state("changes")
                             split = (story_id, ids.story_id(article.id))
                             self.store.split_story(
                                 split[0],
@@ -640,22 +621,18 @@ class Pipeline:
                                 split[1],
                                 f"article {article.id} showed two events in the story",
                             )
-                            if (
-                                merge_changes is None
-                                or window.known_changes is None
-                                or before_split != window.known_changes + merge_changes
-                            ):
-                                merge_changes = None  # another process wrote meanwhile
-                            else:
-                                merge_changes += (self.store.link_state("changes") or 0) - (
-                                    before_split or 0
-                                )
                             gone = set(moving)
                             if getattr(decision, "article_moves", False):
                                 story_id = split[1]
                                 partners = [p for p in partners if p.id in gone]
                             else:
                                 partners = [p for p in partners if p.id not in gone]
+                    if merged or split is not None:
+                        own_changes = (
+                            (self.store.link_state("changes") or 0) - at_start
+                            if at_start == window.known_changes
+                            else None  # another process wrote since the window's check
+                        )
                 self.store.add_article(article, story_id, features)
                 for kind, data in analyses.items():
                     self.store.put_analysis(article.id, kind, data)
@@ -674,7 +651,7 @@ class Pipeline:
             if article.outlet:
                 self.outlet_memory.learned(article.outlet, learned)
             self._after_commit(
-                window, stored, features, changes, position, merged, merge_changes, split
+                window, stored, features, changes, position, merged, own_changes, split
             )
             return IngestOutcome(
                 raw.source, "new", article_id=article.id, story_id=story_id, title=article.title
@@ -751,19 +728,20 @@ class Pipeline:
         changes: int | None,
         position: tuple[int, int] | None,
         merged: tuple[str, ...] = (),
-        merge_changes: int | None = 0,
+        own_changes: int | None = 0,
         split: tuple[str, str] | None = None,
     ) -> None:
         """Bring the in-memory window and statistics to what was just committed."""
         expected = (
             None
-            if window.known_changes is None or merge_changes is None
-            else window.known_changes + merge_changes + 1
+            if window.known_changes is None or own_changes is None
+            else window.known_changes + own_changes + 1
         )
-        if split is not None:
-            window.split(*split)
-        elif merged:
-            window.merged(merged, stored[0].id if stored else None)
+        if split is not None or merged:
+            # Stories our merges emptied are gone; the one the article joined (and the
+            # one split off) are read again whole.
+            changed = list(split) if split is not None else [c.id for c in stored[:1]]
+            window.reread(gone=merged, changed=changed)
         elif stored:
             window.added(stored[0], features)
         # One change is ours; any other means another process wrote meanwhile.
