@@ -71,3 +71,52 @@ def test_ours_row_scores_the_event_groups() -> None:
     rows = evaluate_alignment(group, lemmas=False, embed=embed)
     assert rows[OURS]["precision"] == rows[OURS]["recall"] == 1.0
     assert rows["one group per sub-topic (trivial)"]["precision"] < 1.0
+
+
+def _topic_sentences(topic: str) -> list[Sentence]:
+    """One sub-topic: two documents leading with a quake, a third with floods."""
+    texts = ["Quake hits the city.", "Quake hits the city.", "Floods in the north."]
+    return [
+        Sentence(f"{topic}_{n}ecb", f"{topic}ecb", 0, text, frozenset({text[0]}), frozenset())
+        for n, text in enumerate(texts, start=1)
+    ]
+
+
+def _quake_or_flood(texts: list[str]) -> np.ndarray:
+    main, flood = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    return np.stack([main if t.startswith("Quake") else flood for t in texts])
+
+
+def test_cross_validation_scores_each_topic_with_a_fit_on_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storyline.eval import compare
+
+    sentences = [s for t in ("1", "2", "3", "4", "5", "6") for s in _topic_sentences(t)]
+    stories = compare.prepare_stories(sentences, None, _quake_or_flood)
+    fitted_on: list[set[str]] = []
+    real_fit = compare.fit_events
+
+    def recording_fit(train: list[compare.PreparedStory]) -> dict[str, object]:
+        fitted_on.append({s.topic for s in train})
+        return real_fit(train)
+
+    monkeypatch.setattr(compare, "fit_events", recording_fit)
+    result = compare.cross_validate_events(stories, folds=3, seed=1)
+    # Three fits, each on four of the six topics; every topic left out exactly once.
+    assert [len(t) for t in fitted_on] == [4, 4, 4]
+    left_out = [{"1", "2", "3", "4", "5", "6"} - t for t in fitted_on]
+    assert sorted(t for fold in left_out for t in fold) == ["1", "2", "3", "4", "5", "6"]
+    # The cosine separates the events perfectly, so held-out grouping matches gold.
+    assert result["scores"]["precision"] == result["scores"]["recall"] == 1.0
+    assert result["scores"]["gold"] == 6
+
+
+def test_fit_events_learns_a_positive_cosine_weight() -> None:
+    from storyline.eval.compare import fit_events, prepare_stories
+
+    sentences = [s for t in ("1", "2", "3") for s in _topic_sentences(t)]
+    fitted = fit_events(prepare_stories(sentences, None, _quake_or_flood))
+    assert fitted["weights"][0] > 0  # cosine
+    assert fitted["in_sample"]["f1"] == 1.0
+    assert fitted["threshold"] in (0.25, 0.3, 0.35, 0.4, 0.45)

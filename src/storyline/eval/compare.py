@@ -47,6 +47,9 @@ from storyline.analyse.timex import tag_times
 from storyline.compare.facts import (
     ALIGN_THRESHOLD,
     EVENT_FEATURES,
+    EVENT_LINK_THRESHOLD,
+    EVENT_PAIR_BIAS,
+    EVENT_PAIR_WEIGHTS,
     PLACE_LABELS,
     Claim,
     Embed,
@@ -299,19 +302,83 @@ def _grouped_pairs(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedStory:
+    """One ECB+ sub-topic as the event grouping sees it: its articles' claims, their
+    vectors, every cross-article claim pair with its EVENT_FEATURES row, and the gold
+    label of the pairs whose two claims are mention sentences."""
+
+    topic: str
+    group: tuple[Sentence, ...]  # the mention sentences
+    claims: tuple[Claim, ...]  # every sentence of the sub-topic's documents
+    where: Mapping[tuple[str, int], int]  # (document, line) -> claim index
+    at: Mapping[int, int]  # claim index -> index in `group`, for mention sentences
+    vectors: np.ndarray
+    pairs: np.ndarray  # (i, j) claim indices, claims of different articles
+    features: np.ndarray  # one EVENT_FEATURES row per pair
+    labelled: np.ndarray  # bool per pair: both claims are mention sentences
+    labels: np.ndarray  # per labelled pair: 1.0 when they share an event chain
+
+
+def prepare_stories(
+    sentences: Sequence[Sentence], documents: Mapping[str, Document] | None, embed: Embed
+) -> list[PreparedStory]:
+    """Every sub-topic of `sentences` prepared once (one model call per sub-topic)."""
+    by_story: dict[str, list[Sentence]] = defaultdict(list)
+    for s in sentences:
+        by_story[s.subtopic].append(s)
+    out = []
+    for group in by_story.values():
+        claims, where = story_articles(group, documents)
+        vectors = np.asarray(embed([c.text for c in claims]), dtype=np.float64)
+        at = {where[(s.doc_id, s.index)]: k for k, s in enumerate(group)}
+        pairs, features = event_pair_features(claims, vectors)
+        labelled = np.array([i in at and j in at for i, j in pairs.tolist()], dtype=bool)
+        labels = np.array(
+            [float(bool(group[at[i]].chains & group[at[j]].chains)) for i, j in pairs[labelled]]
+        )
+        topic = group[0].doc_id.split("_")[0]
+        out.append(PreparedStory(topic, tuple(group), tuple(claims), where, at, vectors,
+                                 pairs, features, labelled, labels))  # fmt: skip
+    return out
+
+
+def _gold_pairs(stories: Sequence[PreparedStory]) -> set[Pair]:
+    return {
+        _pair(a, b)
+        for story in stories
+        for a, b in combinations(story.group, 2)
+        if a.doc_id != b.doc_id and a.chains & b.chains
+    }
+
+
+def _event_group_pairs(
+    story: PreparedStory,
+    weights: Sequence[float] = EVENT_PAIR_WEIGHTS,
+    bias: float = EVENT_PAIR_BIAS,
+    threshold: float = EVENT_LINK_THRESHOLD,
+) -> set[Pair]:
+    """Cross-document mention-sentence pairs that `event_groups` puts together."""
+    main, others = event_groups(story.claims, _fixed(story.vectors), threshold, weights, bias)
+    return _grouped_pairs(story.group, [main, *others], story.at)
+
+
 def evaluate_alignment(
     sentences: Sequence[Sentence],
     threshold: float = ALIGN_THRESHOLD,
     lemmas: bool = True,
     documents: Mapping[str, Document] | None = None,
     embed: Embed | None = None,
+    cross_validate: Sequence[int] = (),
 ) -> dict[str, dict[str, Any]]:
     """P/R/F1 over cross-document sentence pairs of our groups and of the baselines.
 
     Ours (`event_groups`) and the production fact groups (`align_claims`) run as in
     the pipeline, over whole articles (`documents`: every sentence of each document
     of the sub-topic, so leads are the documents' first sentences); only pairs of
-    mention sentences are scored.  With `lemmas`, also the spaCy-lemma baseline and
+    mention sentences are scored.  With `cross_validate` (fold seeds), ours is
+    scored by `cross_validate_events` instead of with the shipped weights (which
+    were fitted on these topics).  With `lemmas`, also the spaCy-lemma baseline and
     the trigger-agreement variant (they need the full spaCy pipeline).
     """
     if embed is None:
@@ -319,34 +386,31 @@ def evaluate_alignment(
 
         embed = load_embedder().embed
     lemma_of = dict(zip(sentences, sentence_lemmas(sentences), strict=True)) if lemmas else {}
-    by_story: dict[str, list[Sentence]] = defaultdict(list)
-    for s in sentences:
-        by_story[s.subtopic].append(s)
-    gold: set[Pair] = set()
+    stories = prepare_stories(sentences, documents, embed)
+    gold = _gold_pairs(stories)
     found: dict[str, set[Pair]] = defaultdict(set)
-    for group in by_story.values():
+    for seed in cross_validate:
+        found[f"{OURS}, 5-fold CV by topic (seed {seed})"] = cross_validate_events(
+            stories, seed=seed
+        )["predicted"]
+    for story in stories:
+        group, claims, vectors = story.group, story.claims, story.vectors
         for a, b in combinations(group, 2):
             if a.doc_id == b.doc_id:
                 continue
             pair = _pair(a, b)
             found["one group per sub-topic (trivial)"].add(pair)
-            if a.chains & b.chains:
-                gold.add(pair)
             if a.heads & b.heads:
                 found["same-lemma baseline"].add(pair)
             if lemma_of and lemma_of[a].mention_heads & lemma_of[b].mention_heads:
                 found["same-lemma baseline, spaCy lemma"].add(pair)
-        claims, where = story_articles(group, documents)
-        vectors = np.asarray(embed([c.text for c in claims]))
-        sentence_at = {where[(s.doc_id, s.index)]: k for k, s in enumerate(group)}
-
-        main, others = event_groups(claims, _fixed(vectors))
-        found[OURS] |= _grouped_pairs(group, [main, *others], sentence_at)
+        if not cross_validate:
+            found[OURS] |= _event_group_pairs(story)
         found[CLAIM_GROUPS] |= _grouped_pairs(
-            group, align_claims(claims, _fixed(vectors), threshold), sentence_at
+            group, align_claims(claims, _fixed(vectors), threshold), story.at
         )
         # Earlier variants: single link over the mention sentences alone.
-        rows = [where[(s.doc_id, s.index)] for s in group]
+        rows = [story.where[(s.doc_id, s.index)] for s in group]
         mention_claims, mention_vectors = [claims[i] for i in rows], vectors[rows]
         itself = {k: k for k in range(len(group))}
         found[f"event groups, single link ({EVENT_THRESHOLD:g})"] |= _grouped_pairs(
@@ -360,7 +424,8 @@ def evaluate_alignment(
             found[f"event groups + triggers ({TRIGGER_THRESHOLD:g})"] |= _grouped_pairs(
                 group, align_claims(mention_claims, _fixed(mention_vectors), TRIGGER_THRESHOLD,
                                     "single", bonus=bonus), itself)  # fmt: skip
-    order = [OURS, CLAIM_GROUPS, f"event groups, single link ({EVENT_THRESHOLD:g})",
+    ours = [name for name in found if name.startswith(OURS)] or [OURS]
+    order = [*ours, CLAIM_GROUPS, f"event groups, single link ({EVENT_THRESHOLD:g})",
              f"event groups + triggers ({TRIGGER_THRESHOLD:g})",
              "one group per sub-topic (trivial)", "same-lemma baseline",
              "same-lemma baseline, spaCy lemma"]  # fmt: skip
@@ -394,66 +459,68 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndar
     return weights, float(w[-1] - weights @ mean)
 
 
+# Link thresholds the fit chooses among.
+EVENT_THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45)
+
+
 def fit_events(
-    sentences: Sequence[Sentence],
-    documents: Mapping[str, Document],
-    embed: Embed,
-    thresholds: Sequence[float] = tuple(np.round(np.arange(0.3, 0.91, 0.05), 2)),
+    stories: Sequence[PreparedStory], thresholds: Sequence[float] = EVENT_THRESHOLDS
 ) -> dict[str, Any]:
-    """The pair weights and the link threshold of `event_groups`, fitted on `sentences`.
+    """The pair weights and the link threshold of `event_groups`, fitted on `stories`.
 
     Weights: a logistic fit of "the two sentences share an event chain" on the
     EVENT_FEATURES of every cross-document pair of mention sentences.  Threshold:
-    the best pair F1 of the grouping (run over whole articles, as in the pipeline)
-    with each topic's pairs scored by a fit on the other topics.
+    the best pair F1 of the grouping over the same stories (run over whole
+    articles, as in the pipeline).  The one procedure both for the shipped
+    constants and inside each fold of `cross_validate_events`.
     """
-    stories: dict[str, list[Sentence]] = defaultdict(list)
-    for s in sentences:
-        stories[s.subtopic].append(s)
-    prepared = []
-    for group in stories.values():
-        claims, where = story_articles(group, documents)
-        vectors = np.asarray(embed([c.text for c in claims]))
-        at = {where[(s.doc_id, s.index)]: k for k, s in enumerate(group)}
-        pairs, features = event_pair_features(claims, vectors)
-        keep = [n for n, (i, j) in enumerate(pairs.tolist()) if i in at and j in at]
-        labels = np.array(
-            [float(bool(group[at[i]].chains & group[at[j]].chains)) for i, j in pairs[keep]]
+    weights, bias = fit_logistic(
+        np.vstack([s.features[s.labelled] for s in stories]),
+        np.concatenate([s.labels for s in stories]),
+    )
+    gold = _gold_pairs(stories)
+    grid = {}
+    for t in thresholds:
+        predicted = set().union(
+            *(_event_group_pairs(s, weights.tolist(), bias, t) for s in stories)
         )
-        topic = group[0].doc_id.split("_")[0]
-        prepared.append((topic, group, claims, at, vectors, features[keep], labels))
-
-    def fit(exclude: str | None) -> tuple[np.ndarray, float]:
-        chosen = [p for p in prepared if p[0] != exclude]
-        return fit_logistic(
-            np.vstack([p[5] for p in chosen]), np.concatenate([p[6] for p in chosen])
-        )
-
-    weights, bias = fit(None)
-    folds = {topic: fit(topic) for topic in {p[0] for p in prepared}}
-    gold = {
-        _pair(a, b)
-        for p in prepared
-        for a, b in combinations(p[1], 2)
-        if a.doc_id != b.doc_id and a.chains & b.chains
-    }
-    grid = []
-    for threshold in thresholds:
-        predicted: set[Pair] = set()
-        for topic, group, claims, at, vectors, _, _ in prepared:
-            fold_weights, fold_bias = folds[topic]
-            main, others = event_groups(
-                claims, _fixed(vectors), threshold, fold_weights.tolist(), fold_bias
-            )
-            predicted |= _grouped_pairs(group, [main, *others], at)
-        grid.append((prf(predicted, gold), float(threshold)))
-    best = max(grid, key=lambda g: g[0]["f1"])
+        grid[float(t)] = prf(predicted, gold)
+    best = max(grid, key=lambda t: (grid[t]["f1"], -t))
     return {
         "features": list(EVENT_FEATURES),
         "weights": [round(float(w), 4) for w in weights], "bias": round(bias, 4),
-        "threshold": best[1], "cross_validated": best[0],
-        "grid": {f"{t:g}": g["f1"] for g, t in grid},
+        "threshold": best, "in_sample": grid[best],
+        "grid": {f"{t:g}": g["f1"] for t, g in grid.items()},
     }  # fmt: skip
+
+
+def cross_validate_events(
+    stories: Sequence[PreparedStory], folds: int = 5, seed: int = 0
+) -> dict[str, Any]:
+    """Our grouping scored on topics it was not fitted on.
+
+    Topics (not sub-topics: a topic's two sub-topics are look-alike events) are
+    shuffled with `seed` and dealt into `folds`; each fold is grouped with the
+    weights and threshold `fit_events` gives on the other folds.
+    """
+    topics = sorted({s.topic for s in stories}, key=lambda t: (len(t), t))
+    order = np.random.default_rng(seed).permutation(len(topics))
+    fold_of = {topics[k]: n % folds for n, k in enumerate(order)}
+    predicted: set[Pair] = set()
+    thresholds = []
+    for fold in range(folds):
+        train = [s for s in stories if fold_of[s.topic] != fold]
+        test = [s for s in stories if fold_of[s.topic] == fold]
+        if not train or not test:
+            continue
+        fitted = fit_events(train)
+        thresholds.append(fitted["threshold"])
+        for story in test:
+            predicted |= _event_group_pairs(
+                story, fitted["weights"], fitted["bias"], fitted["threshold"]
+            )
+    return {"predicted": predicted, "scores": prf(predicted, _gold_pairs(stories)),
+            "thresholds": thresholds}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- conflict set
@@ -602,29 +669,25 @@ def main(argv: list[str] | None = None) -> int:
         prog="storyline eval compare", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
-        "--topics", help="comma-separated ECB+ topics, 'dev' or 'test' (default: test = non-dev)"
+        "--topics", help="comma-separated ECB+ topics, 'dev', 'test' (non-dev) or 'all' (default)"
     )
     parser.add_argument("--threshold", type=float, default=ALIGN_THRESHOLD)
     parser.add_argument("--per-kind", type=int, default=100, help="conflict cases per edit kind")
     parser.add_argument(
+        "--seeds",
+        default="0,1,2",
+        help="fold seeds of the cross-validation of ours; 'none': score the shipped weights",
+    )
+    parser.add_argument(
         "--fit-events",
         action="store_true",
-        help="fit the pair weights and threshold of event_groups on the dev topics and exit",
+        help="fit the pair weights and threshold of event_groups on the topics and exit",
     )
     args = parser.parse_args(argv)
-    if args.fit_events:
-        from storyline.link.embed import load_embedder
-
-        try:
-            dev = load_sentences(set(DEV_TOPICS))
-            documents = load_documents(set(DEV_TOPICS))
-        except DataUnavailable as exc:
-            print(f"evaluation data unavailable: {exc}", file=sys.stderr)
-            return 2
-        print(json.dumps(fit_events(dev, documents, load_embedder().embed)))
-        return 0
     topics: set[str] | None
-    if args.topics in (None, "test"):
+    if args.topics in (None, "all"):
+        topics = None
+    elif args.topics == "test":
         topics = {str(n) for n in range(1, 36)} - DEV_TOPICS
     elif args.topics == "dev":
         topics = set(DEV_TOPICS)
@@ -632,13 +695,23 @@ def main(argv: list[str] | None = None) -> int:
         topics = set(args.topics.split(","))
     try:
         sentences = load_sentences(topics)
+        documents = load_documents(topics)
     except DataUnavailable as exc:
         print(f"evaluation data unavailable: {exc}", file=sys.stderr)
         return 2
+    if args.fit_events:
+        from storyline.link.embed import load_embedder
+
+        stories = prepare_stories(sentences, documents, load_embedder().embed)
+        print(json.dumps(fit_events(stories)))
+        return 0
+    seeds = [] if args.seeds == "none" else [int(x) for x in args.seeds.split(",")]
     started = time.perf_counter()
     conflicts = evaluate_conflicts(make_conflict_set([s.text for s in sentences], args.per_kind))
     print("Conflict set (ECB+ sentences, edited):", json.dumps(conflicts))
-    alignment = evaluate_alignment(sentences, args.threshold, documents=load_documents(topics))
+    alignment = evaluate_alignment(
+        sentences, args.threshold, documents=documents, cross_validate=seeds
+    )
     print(f"ECB+ cross-document claim alignment ({len(sentences)} sentences, "
           f"{len({s.subtopic for s in sentences})} sub-topics):")  # fmt: skip
     for method, scores in alignment.items():
