@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hashed_embedder import HashedWordsEmbedder  # tests/unit helper
 
+from storyline.link.base import FrozenFeatures
 from storyline.link.cluster import (
     FEATURE_NAMES,
     NEAREST_MEMBERS,
@@ -265,3 +266,51 @@ def test_idf_maps_equal_idf_calls_and_expire_with_the_cache(kind: str) -> None:
             assert not mapped.cache_holds(before)
     assert len(generations) > 3  # the cache was emptied several times along the stream
     assert mapped.idf_map([]) == {}
+
+
+class _CountingFrozen(FrozenFeatures):
+    """Frozen features that count how often a value other than the embedding is read."""
+
+    __slots__ = ("_values", "reads")
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+        self.reads = 0
+
+    def __getitem__(self, key: str) -> Any:
+        if key != "embedding":
+            self.reads += 1
+        return self._values[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def test_a_summary_rebuilt_from_the_same_frozen_features_decodes_nothing_again() -> None:
+    stream = _stream()
+    clusterer = OnlineClusterer(weights=WEIGHTS, bias=BIAS, threshold=1.01, merge_threshold=1.01)
+    for _, features in stream:
+        clusterer.observe(features)
+    members = [_CountingFrozen(f) for event, f in stream[:12] if event == "norcia"]
+    story = StoryCandidate(
+        id="norcia", title="", first_seen=None, last_seen=None, article_count=0,
+        features=list(members),
+    )  # fmt: skip
+    probe = stream[-1][1]
+    first = clusterer.decide(probe, [story])
+    assert all(m.reads > 0 for m in members)  # decoded once, to build the summary
+    reads = [m.reads for m in members]
+    clusterer.forget_story("norcia")  # as at a statistics checkpoint: rebuilt from the window
+    again = clusterer.decide(probe, [story])
+    assert again.scores == first.scores
+    assert [m.reads for m in members] == reads  # the same objects: nothing decoded again
+    # Equal values in new plain dicts are compared (read) and give the same scores.
+    clusterer.forget_story("norcia")
+    plain = StoryCandidate(
+        id="norcia", title="", first_seen=None, last_seen=None, article_count=0,
+        features=[dict(m._values) for m in members],
+    )  # fmt: skip
+    assert clusterer.decide(probe, [plain]).scores == first.scores

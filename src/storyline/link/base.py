@@ -10,6 +10,13 @@ from storyline.records import Article
 from storyline.store.base import LinkTermStats, StoryCandidate
 
 
+class FrozenFeatures(Mapping[str, Any]):
+    """Link features whose values never change once made: a linker may take the same
+    object for the same values, without comparing them (which would decode them)."""
+
+    __slots__ = ()
+
+
 @dataclass(slots=True)
 class LinkDecision:
     """The linker's choice: `story_id` None means "start a new story"."""

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from storyline.link.base import LinkDecision
+from storyline.link.base import FrozenFeatures, LinkDecision
 from storyline.link.embed import Embedder
 from storyline.link.features import (
     TermStats,
@@ -223,6 +223,7 @@ class _Article:
     lead_idf_total: float = 0.0
     lead_idf_stamp: tuple[TermStats, int] | None = None
     source: tuple[Any, ...] = ()  # the feature values it was decoded from (`_decoded_from`)
+    origin: FrozenFeatures | None = None  # the frozen features object it was decoded from
 
     @classmethod
     def from_features(cls, features: Mapping[str, Any]) -> _Article:
@@ -263,6 +264,7 @@ class _Article:
             lead_idf_total=self.lead_idf_total,
             lead_idf_stamp=self.lead_idf_stamp,
             source=self.source,
+            origin=self.origin,
         )
 
 
@@ -924,16 +926,28 @@ class OnlineClusterer:
         for its own decision or held by a forgotten summary when it was decoded from these
         very values (saves decoding it again), else decoded now."""
         key = features["embedding"]
-        source = _decoded_from(features)
+        source: tuple[Any, ...] | None = None
         for kept in (self._decoded, self._retired):
             article = kept.pop(key, None)
-            if article is not None and all(
+            if article is None:
+                continue
+            # The very frozen object it came from holds the same values: no decoding
+            # to compare them (a summary rebuilt after a checkpoint reads the window's).
+            if article.origin is not None and article.origin is features:
+                return article.as_new_member()
+            if source is None:
+                source = _decoded_from(features)
+            if all(
                 mine is theirs or mine == theirs
                 for mine, theirs in zip(article.source, source, strict=True)
             ):
-                return article.as_new_member()
+                member = article.as_new_member()
+                member.origin = features if isinstance(features, FrozenFeatures) else None
+                return member
         article = _Article.from_features(features)
-        article.source = source
+        article.source = _decoded_from(features) if source is None else source
+        if isinstance(features, FrozenFeatures):
+            article.origin = features
         return article
 
     def _remember_decoded(self, features: Mapping[str, Any], article: _Article) -> None:
