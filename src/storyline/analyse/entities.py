@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from storyline.analyse.nlp import doc_text
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
@@ -327,7 +329,7 @@ def _is_agentive(span: Span) -> bool:
 
 def doc_entities(doc: Doc) -> list[EntityMention]:
     """Entity mentions of one parsed article, canonical within the article."""
-    text = doc.text
+    text = doc_text(doc)
     acronyms = find_acronyms(text)
     # Acronym definitions override NER spans they overlap (NER splits long names).
     covered: list[tuple[int, int]] = []

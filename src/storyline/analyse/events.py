@@ -491,7 +491,8 @@ def _participants(
     if entities:
         for raw_text, label in entities:
             text = _LEADING_ARTICLE.sub("", raw_text.strip())
-            if label not in _PARTICIPANT_LABELS or not text or text == place:
+            # (A plain substring test first: most entities are not in the clause.)
+            if label not in _PARTICIPANT_LABELS or not text or text == place or text not in clause:
                 continue
             position = _find_word(clause, text)
             if position < 0:
@@ -616,8 +617,9 @@ def extract_events(
                 continue
             inside = [t for t in times if clause_start <= t.start and t.end <= clause_end]
             time_spans = [(t.start - clause_start, t.end - clause_start) for t in inside]
-            participants, place = _participants(clause, entities, time_spans)
-            keywords = _keywords(clause, time_spans)
+            # Participants and keywords only for a clause that yields an event
+            # (most clauses hold no date): computed at its first event.
+            found: tuple[list[str], str | None, list[str]] | None = None
             dated = False
             seen_values: set[str] = set()
             for expression in inside:
@@ -631,6 +633,10 @@ def extract_events(
                     continue
                 seen_values.add(value)
                 offset = expression.start - clause_start
+                if found is None:
+                    found = (*_participants(clause, entities, time_spans),
+                             _keywords(clause, time_spans))
+                participants, place, keywords = found
                 events.append(
                     Event(
                         text=clause,
@@ -653,6 +659,8 @@ def extract_events(
             announcement = _ANNOUNCEMENT_PAST.search(clause)
             if not announcement or _BACKGROUND.search(clause) or _FUTURE.search(clause):
                 continue
+            participants, place = _participants(clause, entities, time_spans)
+            keywords = _keywords(clause, time_spans)
             events.append(
                 Event(
                     text=clause,

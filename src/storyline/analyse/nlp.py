@@ -8,7 +8,9 @@ Only the components the analysis reads are kept: the tagger and parser (quote
 cues, speakers and content clauses come from dependencies) and the NER. The
 pipeline's attribute ruler (which also fills in morphology nobody reads) is
 swapped for a table lookup of the coarse part of speech built from the ruler's
-own tag rules: same POS, about 30x cheaper.
+own tag rules: same POS, about 30x cheaper. The models multiply matrices with
+numpy's BLAS on one thread instead of thinc's BLIS (`route_matrix_products`: the
+BLIS wheel runs its generic kernel on CPUs it does not know).
 
 `parse_selectively` runs NER over a whole text but the tok2vec, tagger and
 parser only over the sentences a predicate accepts (those that can hold an
@@ -68,11 +70,64 @@ def load_nlp(name: str | None = None) -> Language:
             "that entity and quote extraction need"
         )
     nlp.max_length = MAX_TEXT_CHARS
+    route_matrix_products(nlp)
     if "attribute_ruler" in nlp.pipe_names and "tagger" in nlp.pipe_names:
         rules = _pos_rules(nlp.get_pipe("attribute_ruler").patterns)
         _register_coarse_pos()
         nlp.replace_pipe("attribute_ruler", COARSE_POS, config={"rules": rules})
     return nlp
+
+
+def route_matrix_products(nlp: Language) -> bool:
+    """Let the pipeline's models multiply matrices with numpy's BLAS, one thread.
+
+    thinc multiplies with BLIS, and the BLIS in its wheel falls back to its slow
+    generic kernel on CPUs it does not recognise (AMD Zen 3 servers among them:
+    "libblis: selecting sub-configuration 'generic'" with BLIS_ARCH_DEBUG=1);
+    numpy's OpenBLAS picks the CPU's own kernels. One thread, because spare
+    BLAS threads only spin on a machine whose cores already run one worker
+    each (2.5x the CPU time for the same product here). Same entities and
+    parses on our benchmark corpus (docs/benchmarks.md, issue #5). Returns
+    False (models left as they are) without threadpoolctl.
+    """
+    try:
+        ops = _single_thread_blas_ops()
+    except ImportError:
+        return False
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue
+        for node in model.walk():
+            node.ops = ops
+    return True
+
+
+@lru_cache(maxsize=1)
+def _single_thread_blas_ops():
+    from thinc.api import NumpyOps
+    from threadpoolctl import ThreadpoolController
+
+    controller = ThreadpoolController()
+
+    class SingleThreadBlasOps(NumpyOps):
+        def gemm(self, x, y, *, out=None, trans1=False, trans2=False):
+            with controller.limit(limits=1, user_api="blas"):
+                return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
+
+    return SingleThreadBlasOps(use_blis=False)
+
+
+_TEXT_KEY = "storyline_text"
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, joined once per doc: spaCy joins every token's text again on
+    each access, and the analysis reads it several times per article."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is None:
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
 
 
 # A rule: (condition per token attribute, POS); a condition is a word, or
@@ -109,19 +164,9 @@ def _pos_rules(patterns: list[dict]) -> list[list]:
     return rules
 
 
-def _token_value(token, key: str) -> str:
-    if key == "TAG":
-        return token.tag_
-    if key == "LOWER":
-        return token.lower_
-    if key == "DEP":
-        return token.dep_
-    return str(token.is_space)
-
-
-def _matches(token, conditions: dict) -> bool:
+def _values_match(values: dict[str, str], conditions: dict) -> bool:
     for key, (op, words) in conditions.items():
-        value = _token_value(token, key)
+        value = values[key]
         if op == "NOT_IN":
             if value in words:
                 return False
@@ -139,6 +184,8 @@ def _register_coarse_pos() -> None:
 
     @Language.factory(COARSE_POS, default_config={"rules": []})
     def make_coarse_pos(nlp, name, rules: list[list]):
+        import numpy
+
         # Rules indexed by the tag they require; rules for any tag apply to all.
         by_tag: dict[str, list[tuple[int, dict, str | None, str]]] = {}
         any_tag: list[tuple[int, dict, str | None, str]] = []
@@ -151,21 +198,56 @@ def _register_coarse_pos() -> None:
             else:
                 any_tag.append(entry)
 
+        def rule_pos(tag: str, lower: str, dep: str, space: str, previous: str | None):
+            """The POS the rules give a token with these values (None: no rule)."""
+            values = {"TAG": tag, "LOWER": lower, "DEP": dep, "IS_SPACE": space}
+            candidates = by_tag.get(tag, [])
+            if any_tag:
+                candidates = sorted(candidates + any_tag)
+            pos = None
+            for _, conditions, previous_dep, value in candidates:
+                if previous_dep is not None and previous != previous_dep:
+                    continue
+                if _values_match(values, conditions):
+                    pos = value
+            return pos
+
+        # A rule reads a word only to find it in its lists: every word no rule
+        # names behaves alike, so the memo of answers stays small.
+        named = {
+            nlp.vocab.strings.add(word)
+            for _, conditions, _, _ in any_tag + [e for es in by_tag.values() for e in es]
+            for word in conditions.get("LOWER", (None, ()))[1]
+        }
+        memo: dict[tuple[int, int, int, int, int], int | None] = {}
+        strings = nlp.vocab.strings
+
         def coarse_pos(doc: Doc) -> Doc:
-            for token in doc:
-                candidates = by_tag.get(token.tag_, [])
-                if any_tag:
-                    candidates = sorted(candidates + any_tag)
-                pos = None
-                for _, conditions, previous_dep, rule_pos in candidates:
-                    if previous_dep is not None and (
-                        token.i == 0 or doc[token.i - 1].dep_ != previous_dep
-                    ):
-                        continue
-                    if _matches(token, conditions):
-                        pos = rule_pos
-                if pos:
-                    token.pos_ = pos
+            # The rules are a pure function of a few token attributes, so each
+            # combination is worked out once (per process), read from arrays.
+            from spacy.attrs import DEP, IS_SPACE, LOWER, POS, TAG
+            from spacy.parts_of_speech import IDS
+
+            if not len(doc):
+                return doc
+            rows = doc.to_array([TAG, LOWER, DEP, IS_SPACE, POS]).tolist()
+            pos_column = []
+            previous_dep = -1  # none: the first token
+            for tag, lower, dep, space, old_pos in rows:
+                key = (tag, lower if lower in named else 0, dep, space, previous_dep)
+                if key not in memo:
+                    pos = rule_pos(
+                        strings[tag],
+                        strings[lower],
+                        strings[dep],
+                        str(bool(space)),
+                        strings[previous_dep] if previous_dep != -1 else None,
+                    )
+                    memo[key] = IDS[pos] if pos else None
+                value = memo[key]
+                pos_column.append(old_pos if value is None else value)
+                previous_dep = dep
+            doc.from_array([POS], numpy.array(pos_column, dtype="uint64").reshape(-1, 1))
             return doc
 
         return coarse_pos
@@ -247,10 +329,11 @@ def _parse_batch(docs, nlp, ner, parse_names, wanted, doc_class, attrs) -> Itera
 
     pieces: list[tuple[int, int, int]] = []  # (doc index, start, end)
     sentence_docs = []
+    bounds_by_doc = [rough_sentences(doc) for doc in docs]
     for k, doc in enumerate(docs):
-        for start, end in rough_sentences(doc):
-            if wanted(doc[start:end]):
-                span = doc[start:end]
+        for start, end in bounds_by_doc[k]:
+            span = doc[start:end]
+            if wanted(span):
                 pieces.append((k, start, end))
                 sentence_docs.append(
                     doc_class(
@@ -264,11 +347,11 @@ def _parse_batch(docs, nlp, ner, parse_names, wanted, doc_class, attrs) -> Itera
     dep_label = nlp.vocab.strings.add("dep")
     root_label = nlp.vocab.strings.add("ROOT")
     arrays = []
-    for doc in docs:
+    for doc, bounds in zip(docs, bounds_by_doc, strict=True):
         # Heads are offsets relative to the token (negative: to the left), kept
         # as int64 here and handed to spaCy as the uint64 it stores them in.
         array = numpy.zeros((len(doc), len(attrs)), dtype="int64")
-        for start, end in rough_sentences(doc):
+        for start, end in bounds:
             array[start + 1 : end, 2] = numpy.arange(-1, start - end, -1)
             array[start + 1 : end, 3] = dep_label
             array[start, 3] = root_label

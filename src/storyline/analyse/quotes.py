@@ -50,7 +50,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from storyline.analyse.entities import ACTOR_TYPES, TITLE_WORDS, EntityMention
+from storyline.analyse.nlp import doc_text
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -389,6 +392,7 @@ for _base in SPEECH_VERBS + COGNITION_VERBS + STANCE_VERBS + PARTICLE_ONLY_VERBS
     for _form in _inflect(_base):
         CUE_LEMMAS.setdefault(_form, _base)
 CUE_LEMMAS.update(IRREGULAR)
+_CUE_WORDS = frozenset(CUE_LEMMAS)
 COGNITION = frozenset(COGNITION_VERBS)
 PARTICLE_ONLY = frozenset(PARTICLE_ONLY_VERBS)
 STANCE = frozenset(STANCE_VERBS) | PARTICLE_ONLY
@@ -753,9 +757,42 @@ def _char_span(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
 
 
+@lru_cache(maxsize=32)
+def _string_ids(words: frozenset[str]) -> np.ndarray:
+    from spacy.strings import get_string_id
+
+    return np.array(sorted(get_string_id(w) for w in words), dtype=np.uint64)
+
+
+def _tokens_with(
+    doc: Doc,
+    lowers: frozenset[str] = frozenset(),
+    pos: frozenset[str] = frozenset(),
+    texts: frozenset[str] = frozenset(),
+    parsed: bool = False,
+) -> list[Token]:
+    """The doc's tokens, in order, whose lower case form is one of `lowers`, or
+    POS one of `pos`, or text one of `texts` (and that are tagged, if `parsed`).
+
+    A necessary condition of a rule, read from arrays, so that the rule builds
+    Token objects only for the few words it can fire on, not the whole article.
+    """
+    from spacy.attrs import LOWER, ORTH, POS, TAG
+    from spacy.parts_of_speech import IDS
+
+    rows = doc.to_array([LOWER, POS, ORTH, TAG])
+    keep = np.isin(rows[:, 0], _string_ids(lowers)) | np.isin(rows[:, 2], _string_ids(texts))
+    if pos:
+        keep |= np.isin(rows[:, 1], np.array([int(IDS[p]) for p in pos], dtype=np.uint64))
+    if parsed:
+        keep &= rows[:, 3] != 0
+    return [doc[int(i)] for i in np.flatnonzero(keep)]
+
+
 def _clause_attributions(doc: Doc) -> list[_Raw]:
     found: list[_Raw] = []
-    for token in doc:
+    # `_cue_lemma` is None for any word outside CUE_LEMMAS.
+    for token in _tokens_with(doc, lowers=_CUE_WORDS):
         lemma = _cue_lemma(token)
         if lemma is None:
             continue
@@ -918,7 +955,7 @@ _HEADLINE_COLON_RE = re.compile(r'(?m)^[ \t]*["“]?([A-Z][^:\n]{1,48}?):[ \t]+(
 def _colon_headlines(doc: Doc) -> list[_Raw]:
     """ "Name: what they said" lines (headlines, transcripts): the name is the source."""
     found = []
-    text = doc.text
+    text = doc_text(doc)
     for match in _HEADLINE_COLON_RE.finditer(text):
         name = doc.char_span(match.start(1), match.end(1), alignment_mode="contract")
         if name is None or not 1 <= len(name) <= 6:
@@ -1019,13 +1056,14 @@ CUE_NOUNS: dict[str, frozenset[str]] = {
     )
     for noun in nouns
 }
+_CUE_NOUN_WORDS = frozenset(CUE_NOUNS)
 
 
 def _noun_cues(doc: Doc) -> list[_Raw]:
     """ "X's criticism of Y", "the claim that Y": a cue noun and its content,
     the possessor (if any) being the source."""
     found = []
-    for token in doc:
+    for token in _tokens_with(doc, lowers=_CUE_NOUN_WORDS):
         preps = CUE_NOUNS.get(token.lower_)
         if preps is None or token.tag_ not in {"NN", "NNS"}:
             continue
@@ -1070,7 +1108,9 @@ def _evidential_cues(doc: Doc) -> list[_Raw]:
     - "X is reportedly Y": an evidential adverb on the clause.
     """
     found = []
-    for token in doc:
+    # Every branch below needs one of these words.
+    words = EVIDENTIAL_ADVERBS | EVIDENTIAL_VERBS | PASSIVE_JUDGEMENT
+    for token in _tokens_with(doc, lowers=words):
         lower = token.lower_
         if lower in EVIDENTIAL_ADVERBS and token.dep_ == "advmod":
             clause = token.head
@@ -1179,7 +1219,7 @@ def _cue_text(token: Token) -> str:
 
 def _according_to(doc: Doc) -> list[_Raw]:
     found = []
-    for token in doc:
+    for token in _tokens_with(doc, lowers=frozenset({"according"})):
         if (
             token.lower_ != "according"
             or token.i + 2 >= len(doc)
@@ -1341,7 +1381,7 @@ def find_attributions(doc: Doc) -> tuple[list[_Raw], set[int]]:
     """Attributions found by the rules and the learned cue model, before the
     learned refinement and speaker resolution, in content order; with the
     indices of the `quote_spans` they took."""
-    text = doc.text
+    text = doc_text(doc)
     marks = quote_spans(text)
     raws = _clause_attributions(doc)
     raws.sort(key=lambda r: r.cue.idx if r.cue is not None else r.content[0])
@@ -1441,7 +1481,7 @@ def find_attributions(doc: Doc) -> tuple[list[_Raw], set[int]]:
 
 def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[Quote]:
     """Direct and reported speech of one parsed article, in text order."""
-    text = doc.text
+    text = doc_text(doc)
     marks = quote_spans(text)
     raws, used_marks = find_attributions(doc)
     raws = refine_attributions(doc, raws)
@@ -1632,7 +1672,7 @@ def _sentence_end(doc: Doc, char: int) -> int:
     """End of the sentence holding the first token at or after `char`."""
     index = _token_index(doc, char)
     if index >= len(doc):
-        return len(doc.text)
+        return len(doc_text(doc))
     return doc[index].sent.end_char
 
 
@@ -1725,6 +1765,7 @@ ATTRIBUTION_MODEL_PATH = Path(__file__).parent / "data" / "attribution_model.jso
 # (verbs 85%, nouns 4%); adpositions and adjectives (1%) added nothing on the
 # held-out train documents and cost a quarter of the scoring time.
 _CUE_POS = frozenset({"VERB", "AUX", "NOUN"})
+_VERBAL_POS = frozenset({"VERB", "AUX"})
 # Dependents that are never a cue's content on their own.
 _NOT_CONTENT_DEPS = frozenset(
     {"punct", "aux", "auxpass", "neg", "cc", "det", "case", "prt", "mark", "expl"}
@@ -1856,7 +1897,8 @@ def quote_context(doc: Doc) -> list[tuple[bool, bool, bool]]:
     starts = doc.to_array("IDX")
     sentence_starts = doc.to_array("SENT_START")
     candidates = {
-        int(starts.searchsorted(m.start(), side="right")) - 1 for m in _MARK_RE.finditer(doc.text)
+        int(starts.searchsorted(m.start(), side="right")) - 1
+        for m in _MARK_RE.finditer(doc_text(doc))
     }
     # Only marks that are tokens of their own ("plan!”—is" holds one but is a word).
     mark_tokens = sorted(i for i in candidates if doc[i].text in _QUOTE_TOKENS)
@@ -2003,7 +2045,8 @@ def _learned_attributions(
     if cue_model is None or content_model is None:
         return []
     found = []
-    for token in doc:
+    # `cue_candidate` and not a noun: a tagged verb, auxiliary or colon.
+    for token in _tokens_with(doc, pos=_VERBAL_POS, texts=frozenset({":"}), parsed=True):
         # Nouns are scored for the veto only: as new cues they added nothing on
         # held-out train documents (the noun rules cover the frequent ones).
         if token.i in taken or token.pos_ == "NOUN" or not cue_candidate(token):
