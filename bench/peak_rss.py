@@ -1,11 +1,14 @@
 """Peak memory of a command and all its child processes (worker pools, Ray workers).
 
-    .venv/bin/python bench/peak_rss.py [--interval 0.5] [--json OUT] -- storyline batch DIR
+    .venv/bin/python bench/peak_rss.py [--interval 0.5] [--json OUT] [--trace CSV] \
+        -- storyline batch DIR
 
 Samples the resident set size of the process tree every `--interval` seconds and
 prints the peak of the sum over the tree (what the machine must hold), the peak of
 the largest single process, wall time, CPU seconds of the tree and the load average
-before and after.  Sampling can miss a spike shorter than the interval.
+before and after.  Sampling can miss a spike shorter than the interval.  `--trace`
+also writes the RSS over time (every `--trace-every` seconds: elapsed seconds, tree
+RSS, the root process's RSS, its children's largest, in MB), to see which process grows.
 """
 
 from __future__ import annotations
@@ -36,10 +39,27 @@ def tree_rss(root: psutil.Process) -> tuple[int, int, float]:
     return total, largest, cpu
 
 
+def _rss_mb(process: psutil.Process) -> int:
+    try:
+        return round(process.memory_info().rss / 2**20)
+    except psutil.Error:
+        return 0
+
+
+def _largest_child_mb(root: psutil.Process) -> int:
+    try:
+        children = root.children(recursive=True)
+    except psutil.Error:
+        return 0
+    return max((_rss_mb(c) for c in children), default=0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interval", type=float, default=0.5)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--trace", help="also write the RSS over time to this CSV file")
+    parser.add_argument("--trace-every", type=float, default=60.0, help="seconds (--trace)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -51,9 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     root = psutil.Process(child.pid)
     peak_total = peak_single = 0
     cpu_seen: dict[int, float] = {}
+    trace = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
+    if trace is not None:
+        trace.write("elapsed_s,tree_mb,root_mb,largest_child_mb\n")
+    traced_at = -float("inf")
     while child.poll() is None:
         total, largest, _ = tree_rss(root)
         peak_total, peak_single = max(peak_total, total), max(peak_single, largest)
+        elapsed = time.monotonic() - started
+        if trace is not None and elapsed - traced_at >= args.trace_every:
+            traced_at = elapsed
+            root_mb, child_mb = _rss_mb(root), _largest_child_mb(root)
+            trace.write(f"{elapsed:.0f},{total / 2**20:.0f},{root_mb},{child_mb}\n")
+            trace.flush()
         for p in [root, *root.children(recursive=True)]:
             try:
                 t = p.cpu_times()
@@ -62,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                 pass
         time.sleep(args.interval)
     wall = time.monotonic() - started
+    if trace is not None:
+        trace.close()
     figures = {
         "command": command,
         "exit_code": child.returncode,

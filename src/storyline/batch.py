@@ -423,7 +423,9 @@ class BatchJob:
 
             started = time.perf_counter()
             pipeline = Pipeline(self.store, self.settings, linker=self.linker)
-            pipeline.ingest_processed(sorter.sorted_items(), on_outcome=count)
+            pipeline.ingest_processed(
+                sorter.sorted_items(), on_outcome=count, keep_outcomes=False
+            )
             result.global_seconds = time.perf_counter() - started
         finally:
             sorter.close()
@@ -476,7 +478,9 @@ class BatchJob:
             started = time.perf_counter()
             pipeline = Pipeline(self.store, self.settings, linker=self.linker)
             pipeline.ingest_processed(
-                ordered_map(workers, "complete", sorter.sorted_items()), on_outcome=count
+                ordered_map(workers, "complete", sorter.sorted_items()),
+                on_outcome=count,
+                keep_outcomes=False,  # counted and handed to on_outcome as they come
             )
             result.global_seconds = time.perf_counter() - started
         finally:

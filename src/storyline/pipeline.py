@@ -9,9 +9,12 @@ document is written in one transaction so a crash leaves it fully in or out.
 from __future__ import annotations
 
 import functools
+import json
+import sys
 import traceback
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +24,7 @@ from storyline.config import Settings
 from storyline.executors import Executor, InProcessExecutor
 from storyline.extract import ExtractionError, extract, line_fingerprints
 from storyline.extract.outlets import OutletLines, OutletRegistry
+from storyline.link.base import FrozenFeatures
 from storyline.link.cluster import decode_vector
 from storyline.link.dedup import band_keys, lsh_params, minhash_signature
 from storyline.link.passages import PreparedText, prepare
@@ -242,9 +246,89 @@ CANDIDATE_LIMIT = 500
 WINDOW_MARGIN_DAYS = 2.0
 
 
-def _memory_features(features: dict[str, Any]) -> dict[str, Any]:
+# Feature values every link decision or passage lookup reads of every member: kept as they
+# are; a member's other values are read only when a story summary is (re)built.
+PLAIN_FEATURES = ("embedding", "article_id")
+
+
+def shared_strings(features: Mapping[str, Any]) -> dict[str, Any]:
+    """`features` with the words of its maps and lists as one shared object per word.
+
+    The linker keeps the values of the articles it compares with (up to 50 per story in
+    the window, link/cluster.py); each decoded from its own JSON, the same words were
+    new strings in every article (~300 terms, ~60 names).  Equal values in the same
+    order: no decision changes.
+    """
+    intern = sys.intern
+    shared: dict[str, Any] = {}
+    for key, value in features.items():
+        if isinstance(value, dict) and all(type(k) is str for k in value):
+            value = {intern(k): v for k, v in value.items()}
+        elif isinstance(value, list) and value and all(type(v) is str for v in value):
+            value = [intern(v) for v in value]
+        shared[intern(key)] = value
+    return shared
+
+
+class PackedFeatures(FrozenFeatures):
+    """One story member's link features as the window holds them: compressed JSON.
+
+    The window keeps the features of every member of every story still active (a
+    rebuilt story summary reads them all), and a long-running story never leaves
+    it: as decoded dicts (~35 kB each: 300 term strings, the shingle integers) its
+    members piled up without bound.  Packed they take ~4-6 kB; `PLAIN_FEATURES`
+    stay plain.  The other values are decoded when read, with
+    JSON's types, so they equal what the store gives back for the same article.
+    """
+
+    __slots__ = ("_keys", "_packed", "_plain")
+    # The last member decoded and its values: a summary reads several keys of one
+    # member in a row (one decode for all of them, no unbounded cache).
+    _last: tuple[PackedFeatures, dict[str, Any]] | None = None
+
+    def __init__(self, features: Mapping[str, Any]) -> None:
+        self._keys = tuple(sys.intern(k) for k in features)
+        self._plain = {k: features[k] for k in PLAIN_FEATURES if k in features}
+        rest = {k: v for k, v in features.items() if k not in self._plain}
+        text = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+        self._packed = zlib.compress(text.encode("utf-8"))
+
+    def _unpacked(self) -> dict[str, Any]:
+        last = PackedFeatures._last
+        if last is not None and last[0] is self:
+            return last[1]
+        values = shared_strings(json.loads(zlib.decompress(self._packed)))
+        PackedFeatures._last = (self, values)
+        return values
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._plain:
+            return self._plain[key]
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._unpacked()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self._plain:
+            return self._plain[key]
+        return self._unpacked()[key] if key in self._keys else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"PackedFeatures({dict(self)!r})"
+
+
+def _memory_features(features: Mapping[str, Any]) -> PackedFeatures:
     # The MinHash is looked up through the store's band keys; not kept twice.
-    return {k: v for k, v in features.items() if k != "minhash"}
+    return PackedFeatures({k: v for k, v in features.items() if k != "minhash"})
 
 
 class StoryWindow:
@@ -433,12 +517,15 @@ class Pipeline:
         self,
         items: Iterable[tuple[RawDocument, ProcessedDocument | Failure] | Failure],
         on_outcome: Callable[[IngestOutcome], None] | None = None,
+        keep_outcomes: bool = True,
     ) -> IngestReport:
         """The global stage alone, for documents whose per-document stages ran elsewhere.
 
         Items are taken in the order given (that order decides which copy is
         the original and which story an article starts or joins); a bare
-        Failure is a document that could not be read.
+        Failure is a document that could not be read.  `keep_outcomes=False`
+        returns an empty report (the outcomes go to `on_outcome` only), so a
+        corpus of any size costs no memory per document here.
         """
         seen_now: set[str] = set()
 
@@ -451,15 +538,18 @@ class Pipeline:
                 known = self._already_stored(raw, seen_now)
                 yield known if known is not None else self._global_stage(raw, result)
 
-        return self._report(outcomes(), on_outcome)
+        return self._report(outcomes(), on_outcome, keep_outcomes)
 
     @staticmethod
     def _report(
-        outcomes: Iterable[IngestOutcome], on_outcome: Callable[[IngestOutcome], None] | None
+        outcomes: Iterable[IngestOutcome],
+        on_outcome: Callable[[IngestOutcome], None] | None,
+        keep_outcomes: bool = True,
     ) -> IngestReport:
         report = IngestReport()
         for outcome in outcomes:
-            report.outcomes.append(outcome)
+            if keep_outcomes:
+                report.outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
         return report
@@ -562,6 +652,7 @@ class Pipeline:
                 signature = [int(v) for v in minhash_signature(article.body)]
             # Carried in the stored features so later articles can recognise a copy.
             features.update(article_id=article.id, outlet=article.outlet, minhash=signature)
+            features = shared_strings(features)
             window.cover(article.published)
             keys = band_keys(signature, *lsh_params())
             near = nearest_copy(signature, self.store.band_key_matches(keys))

@@ -9,7 +9,7 @@ either fully stored or absent.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -32,7 +32,7 @@ class StoryCandidate:
     last_seen: str | None
     article_count: int
     # Per-article link features, as the linker stored them (see link/stories.py).
-    features: list[dict[str, Any]] = field(default_factory=list)
+    features: list[Mapping[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
