@@ -58,3 +58,20 @@ def test_a_feed_date_with_an_overflowing_year_is_no_date_not_a_crash() -> None:
     assert len(items) == 1
     assert not isinstance(items[0], Failure)
     assert items[0].published is None
+
+
+# Found by CI's fuzz run: an Atom date whose year feedparser reads as -1 ("0000…017").
+FEED_WITH_A_YEAR_BEFORE_ONE = (
+    b"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+    b"<title>T</title><entry><title>A</title><link href='https://e.org/a'/>"
+    b"<updated>" + b"0" * 60 + b"17-03-01T10:00:00Z</updated>"
+    b"<content type='html'>&lt;p&gt;Word word word word word.&lt;/p&gt;</content>"
+    b"</entry></feed>"
+)
+
+
+def test_a_feed_date_before_year_one_is_no_date_not_a_crash() -> None:
+    items = list(read_feed(FEED_WITH_A_YEAR_BEFORE_ONE, "f.xml", Settings(), follow_link=None))
+    assert len(items) == 1
+    assert not isinstance(items[0], Failure)
+    assert items[0].published is None

@@ -159,7 +159,10 @@ def _published(entry: Any) -> str | None:
         parsed = entry.get(key)
         if parsed:
             year, month, day, hour, minute, second = parsed[:6]
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat()
+            try:
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat()
+            except (ValueError, OverflowError):  # parsed, but no calendar date (year -1)
+                continue
     return None
 
 
