@@ -926,6 +926,7 @@ class OnlineClusterer:
         for its own decision or held by a forgotten summary when it was decoded from these
         very values (saves decoding it again), else decoded now."""
         key = features["embedding"]
+        frozen = features if isinstance(features, FrozenFeatures) else None
         source: tuple[Any, ...] | None = None
         for kept in (self._decoded, self._retired):
             article = kept.pop(key, None)
@@ -933,7 +934,7 @@ class OnlineClusterer:
                 continue
             # The very frozen object it came from holds the same values: no decoding
             # to compare them (a summary rebuilt after a checkpoint reads the window's).
-            if article.origin is not None and article.origin is features:
+            if frozen is not None and article.origin is frozen:
                 return article.as_new_member()
             if source is None:
                 source = _decoded_from(features)
@@ -942,12 +943,11 @@ class OnlineClusterer:
                 for mine, theirs in zip(article.source, source, strict=True)
             ):
                 member = article.as_new_member()
-                member.origin = features if isinstance(features, FrozenFeatures) else None
+                member.origin = frozen
                 return member
         article = _Article.from_features(features)
         article.source = _decoded_from(features) if source is None else source
-        if isinstance(features, FrozenFeatures):
-            article.origin = features
+        article.origin = frozen
         return article
 
     def _remember_decoded(self, features: Mapping[str, Any], article: _Article) -> None:
