@@ -338,3 +338,35 @@ def test_a_merge_keeps_the_window_in_step_without_a_reload(tmp_path: Path) -> No
         assert len(window.stories[survivor].features) == 3
     finally:
         store.close()
+
+
+def test_a_near_copy_weeks_later_is_a_recurring_story_not_a_copy(tmp_path: Path) -> None:
+    # The same text (another outlet's, and the same outlet's again) a month later: no
+    # syndication join and no duplicate; within the window it is both.
+    settings = Settings.from_env()
+    original = _reports(1)[0]
+    assert original.published is not None
+
+    def again(key: str, outlet: str | None, published: str) -> RawDocument:
+        edited = original.content.replace("people", "residents", 1) + f"\n\nFiled as {key}."
+        return RawDocument(
+            key, edited, "text",
+            url=f"https://example.net/{key}", title=original.title, published=published,
+            outlet=outlet, language="en",
+        )  # fmt: skip
+
+    store = open_store(str(tmp_path / "recur.db"))
+    try:
+        day = original.published[:10]
+        later = f"{int(day[:4]) + 1}{day[4:]}"  # a year on: far outside any window
+        outcomes = Pipeline(store, settings).ingest(
+            [original, again("other-later", "Another Outlet", later),
+             again("same-later", original.outlet, later),
+             again("other-soon", "Third Outlet", original.published)]
+        ).outcomes  # fmt: skip
+        first, other_later, same_later, other_soon = outcomes
+        assert other_later.status == "new" and other_later.story_id != first.story_id
+        assert same_later.status != "duplicate" or same_later.duplicate_of != first.article_id
+        assert other_soon.status == "new" and other_soon.story_id == first.story_id
+    finally:
+        store.close()
