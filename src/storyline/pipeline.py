@@ -655,11 +655,10 @@ class Pipeline:
             features = shared_strings(features)
             window.cover(article.published)
             keys = band_keys(signature, *lsh_params())
-            near = nearest_copy(signature, self.store.band_key_matches(keys))
-            if near is not None and not self._published_near(near.article_id, article.published):
-                # The same text weeks apart is a story that recurred (a re-dated wire text,
-                # an annual event), not syndication: left to the linker and its window.
-                near = None
+            # The same text weeks apart is a story that recurred (a re-dated wire text,
+            # an annual event), not syndication: only copies in the linking window count.
+            within = window_bounds(article.published, self.linker.window_days)
+            near = nearest_copy(signature, self.store.band_key_matches(keys, within=within))
             if near is not None and near.outlet == article.outlet and article.outlet:
                 # The same outlet's text again (a re-publication, an edited headline).
                 return self._store_duplicate(
@@ -855,18 +854,6 @@ class Pipeline:
             self._stats_stale = False
         elif mine != position:
             self._stats_stale = True
-
-    def _published_near(self, article_id: str, published: str | None) -> bool:
-        """Whether the stored article was published within the linking window of
-        `published` (True when either date is unknown)."""
-        bounds = window_bounds(published, self.linker.window_days)
-        if bounds is None:
-            return True
-        stored = self.store.get_article(article_id)
-        if stored is None or not stored.published:
-            return True
-        low, high = bounds
-        return low <= stored.published <= high
 
     def _passage_partners(
         self,

@@ -199,11 +199,13 @@ class Store(ABC):
 
     @abstractmethod
     def band_key_matches(
-        self, keys: Sequence[str], limit: int = 100
+        self, keys: Sequence[str], limit: int = 100, within: tuple[str, str] | None = None
     ) -> list[tuple[str, str, str | None, list[int]]]:
         """(article id, story id, outlet, MinHash) of stored articles in a story sharing a key.
 
         At most `limit`, those sharing the most keys first (then the earliest stored).
+        `within`: a `sort_key` range (`window_bounds`) outside which dated articles are
+        left out; undated ones always match.
         """
 
     @abstractmethod

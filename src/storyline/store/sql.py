@@ -600,7 +600,7 @@ class SQLStore(Store):
         return found
 
     def band_key_matches(
-        self, keys: Sequence[str], limit: int = 100
+        self, keys: Sequence[str], limit: int = 100, within: tuple[str, str] | None = None
     ) -> list[tuple[str, str, str | None, list[int]]]:
         if not keys:
             return []
@@ -614,12 +614,13 @@ class SQLStore(Store):
             f"   WHERE band_key {self._IN_LIST} GROUP BY article_id) m"
             "  JOIN articles ra ON ra.id = m.article_id"
             "  JOIN story_articles sa ON sa.article_id = m.article_id"
-            "  ORDER BY m.shared DESC, ra.num LIMIT ?) r "
+            + ("  WHERE ra.published IS NULL OR ra.sort_key BETWEEN ? AND ?" if within else "")
+            + "  ORDER BY m.shared DESC, ra.num LIMIT ?) r "
             "JOIN articles a ON a.num = r.num "
             "JOIN article_signatures s ON s.article_id = r.article_id "
             "ORDER BY r.shared DESC, r.num"
         )
-        params = (self._list(keys), limit)
+        params = (self._list(keys), *(within or ()), limit)
         rows = self._read(lambda c: c.execute(sql, params).fetchall())
         return [
             (r["id"], r["story_id"], r["outlet"], signature_values(bytes(r["signature"])))
