@@ -51,7 +51,7 @@ BOILERPLATE_MIN_ARTICLES = 3
 # stored articles); the least recently used one is read again when next needed.
 OUTLET_MEMORY_SIZE = 256
 # Tokenised article bodies kept for passage alignment (a few days of a busy stream's
-# story members; ~20 kB each).
+# story members; ~150 kB each as Python objects, so ~75 MB when full).
 PREPARED_CACHE_SIZE = 500
 
 
