@@ -204,8 +204,8 @@ class Store(ABC):
         """(article id, story id, outlet, MinHash) of stored articles in a story sharing a key.
 
         At most `limit`, those sharing the most keys first (then the earliest stored).
-        `within`: a `sort_key` range (`window_bounds`) outside which dated articles are
-        left out; undated ones always match.
+        `within`: a `sort_key` range (`window_bounds`): only articles of stories active in
+        it, as `candidate_stories` reads them.
         """
 
     @abstractmethod

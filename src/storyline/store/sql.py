@@ -614,7 +614,14 @@ class SQLStore(Store):
             f"   WHERE band_key {self._IN_LIST} GROUP BY article_id) m"
             "  JOIN articles ra ON ra.id = m.article_id"
             "  JOIN story_articles sa ON sa.article_id = m.article_id"
-            + ("  WHERE ra.published IS NULL OR ra.sort_key BETWEEN ? AND ?" if within else "")
+            # The window filter reads the small stories table, not each copy's article row
+            # (cold article pages cost 2-3x the query at 1M stored articles).
+            + (
+                "  JOIN stories st ON st.id = sa.story_id"
+                "  WHERE st.last_seen >= ? AND st.first_seen <= ?"
+                if within
+                else ""
+            )
             + "  ORDER BY m.shared DESC, ra.num LIMIT ?) r "
             "JOIN articles a ON a.num = r.num "
             "JOIN article_signatures s ON s.article_id = r.article_id "
