@@ -48,7 +48,7 @@ class Settings:
         for f in fields(Limits):
             raw = os.environ.get(f"STORYLINE_{f.name.upper()}")
             if raw is not None:
-                env_limits[f.name] = type(f.default)(raw)  # type: ignore[operator]
+                env_limits[f.name] = type(f.default)(raw)  # type: ignore[operator,misc]
         limits = Limits(**env_limits)  # type: ignore[arg-type]
         registry_env = os.environ.get("STORYLINE_OUTLETS")
         kwargs: dict[str, object] = {"limits": limits}

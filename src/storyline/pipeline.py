@@ -790,14 +790,14 @@ class Pipeline:
         counts: dict[str, dict[str, int]] = {}
         documents = 0
         bands = lsh_params()
-        stateful = isinstance(self.linker, StatefulLinker)
+        stateful = self.linker if isinstance(self.linker, StatefulLinker) else None
         for article_id, _, features in self.store.iter_link_features():
             if features.get("minhash"):
                 signature = features["minhash"]
                 self.store.add_band_keys(article_id, signature, band_keys(signature, *bands))
-            if stateful and "embedding" in features:
+            if stateful is not None and "embedding" in features:
                 documents += 1
-                for kind, terms in self.linker.term_updates(features).items():
+                for kind, terms in stateful.term_updates(features).items():
                     into = counts.setdefault(kind, {})
                     for term, n in terms.items():
                         into[term] = into.get(term, 0) + n

@@ -25,6 +25,7 @@ from storyline.link.syndication import LINK_ANALYSIS_KINDS
 from storyline.pipeline import Pipeline
 from storyline.records import (
     Article,
+    Failure,
     IngestOutcome,
     IngestReport,
     RawDocument,
@@ -78,7 +79,7 @@ class Storyline:
 
     def ingest_documents(
         self,
-        documents: Iterable[RawDocument],
+        documents: Iterable[RawDocument | Failure],
         *,
         on_outcome: Callable[[IngestOutcome], None] | None = None,
     ) -> IngestReport:

@@ -215,7 +215,12 @@ def storyline_predictions(
         )
         # A content span that encloses its own cue and source ("The plan, she
         # said, is dead") is two fragments around them, as PARC annotates it.
-        holes = [h for h in (source, (quote.cue_start, quote.cue_end)) if h and h[0] is not None]
+        cue = (
+            (quote.cue_start, quote.cue_end)
+            if quote.cue_start is not None and quote.cue_end is not None
+            else None
+        )
+        holes = [h for h in (source, cue) if h is not None]
         found.append((_cut(quote.start, quote.end, holes), source))
     return found
 
@@ -237,10 +242,10 @@ def _cut(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tuple[i
     return pieces or [(start, start)]
 
 
-def textacy_predictions(doc) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
+def textacy_predictions(doc) -> list[tuple[list[tuple[int, int]], tuple[int, int] | None]]:
     from textacy.extract.triples import direct_quotations
 
-    found = []
+    found: list[tuple[list[tuple[int, int]], tuple[int, int] | None]] = []
     try:
         triples = list(direct_quotations(doc))
     except (ValueError, IndexError, RuntimeError):  # textacy fails on some quote layouts

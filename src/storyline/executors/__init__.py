@@ -12,7 +12,7 @@ import concurrent.futures as cf
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,7 +46,7 @@ class ProcessPoolExecutor:
         workers: int,
         prefetch: int = 4,
         initializer: Callable[..., object] | None = None,
-        initargs: tuple[object, ...] = (),
+        initargs: tuple[Any, ...] = (),
     ) -> None:
         self.workers = max(1, workers)
         self.window = self.workers * max(1, prefetch)

