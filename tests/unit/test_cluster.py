@@ -196,3 +196,32 @@ def test_driver_applies_merges_and_redirects_the_merged_away_id() -> None:
     assert set(driver.stories) == {"q2"} and driver.stories["q2"].article_count == 4
     assert driver.resolve("q1") == "q2" and driver.resolve("q2") == "q2"
 
+
+
+def test_a_long_story_is_compared_by_its_newest_members_only() -> None:
+    from storyline.link.cluster import STORY_MEMORY, _Article, _StorySummary
+
+    oldest = _Article.from_features(_features(*QUAKE[0]))
+    newer = [
+        _Article.from_features(
+            _features(f"Riksbank decision {n}", f"{BANK[n % 2][1]} Meeting number {n} of Riksbank.")
+        )
+        for n in range(STORY_MEMORY)
+    ]
+    probe = _Article.from_features(_features(*QUAKE[0]))  # the same report again
+    clusterer = OnlineClusterer()
+    at = {name: FEATURE_NAMES.index(name) for name in ("entities", "passages")}
+
+    def story_features(members: list[_Article]) -> dict[str, float]:
+        vector = clusterer.pair_vector(probe, _StorySummary.build(members))
+        return {name: float(vector[i]) for name, i in at.items()}
+
+    still_in = story_features([oldest, *newer[:-1]])  # STORY_MEMORY members
+    gone = story_features([oldest, *newer])  # the quake report has left the profile
+    assert all(value > 0 for value in still_in.values()), still_in
+    assert gone["entities"] == gone["passages"] == 0.0
+    summary = _StorySummary.build([oldest, *newer])
+    assert "norcia" not in summary.entities and "earthquake" not in summary.terms
+    expected = np.sum([a.embedding for a in newer], axis=0)
+    assert summary.centroid is not None
+    assert np.allclose(summary.centroid, expected / np.linalg.norm(expected), atol=1e-5)
