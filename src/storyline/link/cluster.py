@@ -326,7 +326,8 @@ class _StorySummary:
         leaving = self.members[0] if len(self.members) >= STORY_MEMORY else None
         seen_at, norm = self.norm_cache
         terms = self.terms
-        if idf is not None and seen_at >= 0:
+        if idf is not None and seen_at >= 0 and leaving is None:
+            # (A member leaving invalidates the norm anyway: no update to keep then.)
             weights = idf(article)
             squared = norm * norm
             # One pass: each word occurs once in `article.terms`, so `old` is the value
@@ -364,7 +365,6 @@ class _StorySummary:
                     terms[term] = left
                 else:
                     del terms[term]
-            self.norm_cache = (-1, 0.0)
         self.centroid = _unit(self.embedding_sum)
         if article.day is not None:
             bisect.insort(self.days, article.day)
