@@ -87,6 +87,8 @@ ARTICLE_INSERT_COLUMNS = (
 )
 # A story as the linker and the story list see it (StoryCandidate, StorySummary).
 STORY_COLUMNS = "id, title, first_seen, last_seen, article_count"
+# A story active in a `sort_key` range (`window_bounds`): its span overlaps the range.
+ACTIVE_IN_RANGE = "last_seen >= ? AND first_seen <= ?"
 MAX_REDIRECT_HOPS = 32
 STORY_BATCH = 200  # stories loaded per query by iter_stories
 
@@ -377,7 +379,7 @@ class SQLStore(Store):
             # The range on last_seen walks the stories_last_seen index.
             stories_sql = self._sql(
                 f"SELECT {STORY_COLUMNS} FROM stories "
-                "WHERE last_seen >= ? AND first_seen <= ? ORDER BY last_seen DESC LIMIT ?"
+                f"WHERE {ACTIVE_IN_RANGE} ORDER BY last_seen DESC LIMIT ?"
             )
             params = (*bounds, limit)
         features_sql = self._sql(
@@ -566,7 +568,7 @@ class SQLStore(Store):
     # -- the global stage's memory --------------------------------------------------
     def stories_between(self, low: str, high: str) -> list[StoryCandidate]:
         sql = self._sql(
-            f"SELECT {STORY_COLUMNS} FROM stories WHERE last_seen >= ? AND first_seen <= ?"
+            f"SELECT {STORY_COLUMNS} FROM stories WHERE {ACTIVE_IN_RANGE}"
         )
         return self._read(lambda c: self._candidates(c.execute(sql, (low, high)).fetchall()))
 
@@ -604,6 +606,11 @@ class SQLStore(Store):
     ) -> list[tuple[str, str, str | None, list[int]]]:
         if not keys:
             return []
+        # The window filter reads the small stories table, not each copy's article row
+        # (cold article pages cost 2-3x the query at 1M stored articles).
+        in_window = (
+            f"  JOIN stories ON stories.id = sa.story_id WHERE {ACTIVE_IN_RANGE}" if within else ""
+        )
         sql = self._sql(
             # Ranked on what the indexes hold (the id index carries `num`), then only the
             # chosen rows are read from the large tables: a text stored in hundreds of
@@ -614,14 +621,7 @@ class SQLStore(Store):
             f"   WHERE band_key {self._IN_LIST} GROUP BY article_id) m"
             "  JOIN articles ra ON ra.id = m.article_id"
             "  JOIN story_articles sa ON sa.article_id = m.article_id"
-            # The window filter reads the small stories table, not each copy's article row
-            # (cold article pages cost 2-3x the query at 1M stored articles).
-            + (
-                "  JOIN stories st ON st.id = sa.story_id"
-                "  WHERE st.last_seen >= ? AND st.first_seen <= ?"
-                if within
-                else ""
-            )
+            + in_window
             + "  ORDER BY m.shared DESC, ra.num LIMIT ?) r "
             "JOIN articles a ON a.num = r.num "
             "JOIN article_signatures s ON s.article_id = r.article_id "
