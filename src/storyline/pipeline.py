@@ -22,7 +22,7 @@ from storyline import ids
 from storyline.analyse import analyse_article
 from storyline.config import Settings
 from storyline.executors import Executor, InProcessExecutor
-from storyline.extract import ExtractionError, extract, line_fingerprints
+from storyline.extract import ExtractionError, extract, extract_document, line_fingerprints
 from storyline.extract.outlets import OutletLines, OutletRegistry
 from storyline.link.base import FrozenFeatures
 from storyline.link.cluster import decode_vector
@@ -90,6 +90,9 @@ class ProcessedDocument:
     # (`reclean_with_known_lines`); None when no memory reached this stage.  The global
     # stage re-cleans only if the memory differs from this by then.
     boilerplate_applied: frozenset[str] | None = None
+    # The lines of the article's text that known boilerplate could remove
+    # (`Extraction.removable_lines`); None when not known (then a memory re-cleans).
+    removable_lines: frozenset[str] | None = None
 
 
 def with_link_inputs(processed: ProcessedDocument, linker: StoryLinker) -> ProcessedDocument:
@@ -113,13 +116,15 @@ def reclean_with_known_lines(
     known: frozenset[str],
     registry: OutletRegistry,
     max_html_depth: int,
+    removable: frozenset[str] | None = None,
 ) -> Article:
     """`article` (extracted without memory) cleaned again without the outlet's `known` lines.
 
     The same article when nothing changes in its body (its other fields stay as the
-    first pass found them).  Raises ExtractionError when nothing but furniture is left.
+    first pass found them), at once when none of `known` is among the `removable` lines
+    of the first pass.  Raises ExtractionError when nothing but furniture is left.
     """
-    if not known:
+    if not known or (removable is not None and known.isdisjoint(removable)):
         return article
     recleaned = extract(raw, registry, known_boilerplate=known, max_html_depth=max_html_depth)
     return article if recleaned.body == article.body else recleaned
@@ -146,23 +151,33 @@ def apply_outlet_lines(
         fingerprints = line_fingerprints(raw)  # as the global stage computes them
     known = outlet_lines.among(fingerprints)
     try:
-        cleaned = reclean_with_known_lines(raw, article, known, registry, max_html_depth)
+        cleaned = reclean_with_known_lines(
+            raw, article, known, registry, max_html_depth, processed.removable_lines
+        )
     except ExtractionError:
         return processed  # the global stage reports it, with the memory as it is then
     if cleaned is article:
         return replace(processed, fingerprints=fingerprints, boilerplate_applied=known)
-    return ProcessedDocument(cleaned, {}, fingerprints=fingerprints, boilerplate_applied=known)
+    return ProcessedDocument(
+        cleaned,
+        {},
+        fingerprints=fingerprints,
+        boilerplate_applied=known,
+        removable_lines=processed.removable_lines,
+    )
 
 
 def extract_job(job: ExtractJob) -> ProcessedDocument | Failure:
     """The executor-side stages: never raises, a bad document becomes a Failure."""
     try:
         registry = load_registry(job.registry_paths)
-        article = extract(job.raw, registry, max_html_depth=job.max_html_depth)
+        extraction = extract_document(job.raw, registry, max_html_depth=job.max_html_depth)
+        article = extraction.article
         processed = ProcessedDocument(
             article,
             {},
             fingerprints=line_fingerprints(job.raw) if article.outlet else None,
+            removable_lines=extraction.removable_lines,
         )
         if job.outlet_lines is not None:
             processed = apply_outlet_lines(
@@ -954,13 +969,19 @@ class Pipeline:
             return article, processed.analyses
         known = self.outlet_memory.lines(article.outlet).among(fingerprints)
         applied = processed.boilerplate_applied
-        if applied == known:
+        removable = processed.removable_lines
+        if applied == known or (
+            removable is not None
+            and known.isdisjoint(removable)
+            and (not applied or applied.isdisjoint(removable))
+        ):
+            # The same lines, or none that is in the text: cleaning again changes nothing.
             return article, processed.analyses
         registry = load_registry(self.settings.outlet_registry_paths)
         depth = self.settings.limits.html_max_depth
         # The stage's article was cleaned with other lines: start again from the first pass.
         plain = extract(raw, registry, max_html_depth=depth) if applied else article
-        cleaned = reclean_with_known_lines(raw, plain, known, registry, depth)
+        cleaned = reclean_with_known_lines(raw, plain, known, registry, depth, removable)
         if cleaned == article:
             return article, processed.analyses
         self.outlet_recleans += 1

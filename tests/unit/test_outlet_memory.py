@@ -179,6 +179,43 @@ def test_lines_learnt_after_the_stage_ran_are_applied_by_the_global_stage(
         reference.close()
 
 
+def test_known_lines_not_in_the_text_cost_no_second_extraction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page is not extracted again when none of the outlet's known lines can be
+    removed from the article's text (`ProcessedDocument.removable_lines`)."""
+    store = _filled_store(tmp_path, "disjoint")
+    reference = _filled_store(tmp_path, "reference")
+    try:
+        pipeline = Pipeline(store)
+        # This article prints no furniture line: the known one is not in its text.
+        raw = _document(BOILERPLATE_MIN_ARTICLES, furniture="")
+        processed = extract_job(ExtractJob(raw, (), pipeline.settings.limits.html_max_depth))
+        assert isinstance(processed, ProcessedDocument) and processed.removable_lines
+        assert line_fingerprint(FURNITURE) not in processed.removable_lines
+        # ... though the memory of its outlet names a line among its fingerprints.
+        known = pipeline.outlet_lines(OUTLET)
+        assert known is not None and line_fingerprint(FURNITURE) in known.lines
+        fingerprints = [*(processed.fingerprints or []), line_fingerprint(FURNITURE)]
+        processed = ProcessedDocument(
+            processed.article, {}, fingerprints=fingerprints,
+            removable_lines=processed.removable_lines,
+        )
+        extractions = _Counter(pipeline_module.extract)
+        monkeypatch.setattr(pipeline_module, "extract", extractions)
+        report = pipeline.ingest_processed([(raw, processed)])
+        assert report.count("new") == 1 and extractions.calls == 0
+        # Without the removable lines the global stage must extract again to know.
+        unknown = ProcessedDocument(processed.article, {}, fingerprints=fingerprints)
+        report = Pipeline(reference).ingest_processed([(raw, unknown)])
+        assert report.count("new") == 1 and extractions.calls == 1
+        article_id = report.outcomes[0].article_id
+        assert _stored(store, article_id) == _stored(reference, article_id)
+    finally:
+        store.close()
+        reference.close()
+
+
 def test_memory_is_read_once_per_outlet_and_follows_what_is_stored(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "memory.db"))
     try:

@@ -1,6 +1,8 @@
 """Extraction: a RawDocument (plain text or HTML) becomes a clean Article.
 
     extract(raw, registry, known_boilerplate=..., max_html_depth=...) -> Article
+    extract_document(raw, registry, ...) -> Extraction (the article and the lines
+        the outlet's memory could still remove from it)
     line_fingerprints(raw) -> list[str]
 
 Pure functions: no I/O. Hints carried by the RawDocument (title, date,
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from storyline import ids
@@ -30,7 +33,7 @@ from storyline.records import Article, RawDocument, RemovedBlock
 if TYPE_CHECKING:
     from storyline.extract.outlets import Outlet, OutletRegistry
 
-__all__ = ["ExtractionError", "extract", "line_fingerprints"]
+__all__ = ["Extraction", "ExtractionError", "extract", "extract_document", "line_fingerprints"]
 
 DEFAULT_MAX_HTML_DEPTH = 2_000
 # Fewer words than this is a fragment (a truncated page, a bare headline), not an article.
@@ -42,6 +45,16 @@ class ExtractionError(Exception):
     """This document yields no article; the message says why."""
 
 
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """An extracted article and the fingerprints of its text's lines that known boilerplate
+    of the outlet could remove: extracting again with known lines none of which is among
+    `removable_lines` gives the same article, so the page needs no second parse."""
+
+    article: Article
+    removable_lines: frozenset[str]
+
+
 def extract(
     raw: RawDocument,
     registry: OutletRegistry,
@@ -50,6 +63,19 @@ def extract(
     max_html_depth: int = DEFAULT_MAX_HTML_DEPTH,
 ) -> Article:
     """Clean article and metadata of one document; raises ExtractionError with the reason."""
+    return extract_document(
+        raw, registry, known_boilerplate=known_boilerplate, max_html_depth=max_html_depth
+    ).article
+
+
+def extract_document(
+    raw: RawDocument,
+    registry: OutletRegistry,
+    *,
+    known_boilerplate: Collection[str] = frozenset(),
+    max_html_depth: int = DEFAULT_MAX_HTML_DEPTH,
+) -> Extraction:
+    """`extract`, with the lines the outlet's memory could still remove (`Extraction`)."""
     if not raw.content or not raw.content.strip():
         raise ExtractionError("content is empty")
     hint_outlet = registry.by_name(raw.outlet) if raw.outlet else None
@@ -122,7 +148,7 @@ def extract(
     title = title_hint or cleaned.title or page_title or _title_from_body(body)
     published = textmeta.to_iso8601(raw.published) or page_date or cleaned.published
     authors = [a for a in (raw.authors or []) if a.strip()] or page_authors or cleaned.authors
-    return Article(
+    article = Article(
         id=ids.article_id(raw.url, raw.content),
         source=raw.source,
         url=raw.url,
@@ -137,6 +163,7 @@ def extract(
         content_hash=ids.content_hash(body),
         removed=removed,
     )
+    return Extraction(article, cleaned.removable_lines)
 
 
 def line_fingerprints(

@@ -274,6 +274,9 @@ class CleanText:
     outlet: Outlet | None = None  # from signals in the page's own furniture
     wire_agencies: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
+    # Fingerprints of the lines the outlet's known boilerplate is checked against (those
+    # no earlier rule removed): known lines outside this set cannot change the result.
+    removable_lines: frozenset[str] = frozenset()
 
     @property
     def body(self) -> str:
@@ -370,6 +373,7 @@ def clean_text(
     published: str | None = None
     byline_outlets: list[Outlet] = []
     outlet_candidates: list[Outlet] = []
+    removable: set[str] = set()
 
     real = [
         i
@@ -420,12 +424,11 @@ def clean_text(
                 published = byline.published
             continue
         unit.reason = _pattern_reason(line)
-        if (
-            unit.reason is None
-            and known_boilerplate
-            and line_fingerprint(line) in known_boilerplate
-        ):
-            unit.reason = "boilerplate of this outlet"
+        if unit.reason is None:
+            fingerprint = line_fingerprint(line)
+            removable.add(fingerprint)
+            if fingerprint in known_boilerplate:
+                unit.reason = "boilerplate of this outlet"
 
     # 2. a caption directly followed by its credit line goes with it
     for i in range(len(units) - 1):
@@ -535,6 +538,7 @@ def clean_text(
         outlet=outlet,
         wire_agencies=textmeta._unique(agencies),
         authors=textmeta._unique(authors),
+        removable_lines=frozenset(removable),
     )
 
 

@@ -536,6 +536,24 @@ class OnlineClusterer:
         self.stats.observe((features.get("terms") or {}).keys())
         self.entity_stats.observe(features.get("entities") or [])
 
+    def idf_moved(self) -> None:
+        """The statistics took a checkpoint: drop what was computed with the old IDF.
+
+        A story's words, names, passages and embeddings are counts, independent of
+        the IDF, and stay; the word-vector norms (the story's and its members') and the
+        split check's member probabilities are computed again when next needed, as a
+        summary rebuilt from the stored features would compute them.  Rebuilding every
+        summary instead cost most of the global stage of a batch: checkpoints come every
+        5% of growth, and each rebuild decodes and absorbs up to STORY_MEMORY members.
+        """
+        for summary in self._summaries.values():
+            summary.norm_cache = (-1, 0.0)
+            summary.links = None
+            summary.pending_row = None
+            summary.singles = []
+            for member in summary.members:
+                member.norm_cache = member.lead_norm_cache = (-1, 0.0)
+
     def forget_story(self, story_id: str) -> None:
         summary = self._summaries.pop(story_id, None)
         if summary is not None:

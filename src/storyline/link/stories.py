@@ -276,12 +276,12 @@ class EmbeddingLinker:
         checkpoint = self.clusterer.stats.documents
         self.clusterer.observe(features)
         if self.clusterer.stats.documents != checkpoint:
-            self._forget_summaries()
+            # Values cached under the old IDF are computed again under the new one, so
+            # every cached value is a function of the stored articles, as in a freshly
+            # started process.
+            self.clusterer.idf_moved()
 
     def _forget_summaries(self) -> None:
-        # The clusterer caches norms computed with the IDF of the checkpoint in force;
-        # rebuilt from the stored features under the new one, every cached value is a
-        # function of the stored articles, as in a freshly started process.
         for story_id in list(self.clusterer._summaries):
             self.clusterer.forget_story(story_id)
 
