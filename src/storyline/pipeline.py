@@ -173,11 +173,17 @@ def extract_job(job: ExtractJob) -> ProcessedDocument | Failure:
         registry = load_registry(job.registry_paths)
         extraction = extract_document(job.raw, registry, max_html_depth=job.max_html_depth)
         article = extraction.article
+        fingerprints = line_fingerprints(job.raw) if article.outlet else None
         processed = ProcessedDocument(
             article,
             {},
-            fingerprints=line_fingerprints(job.raw) if article.outlet else None,
-            removable_lines=extraction.removable_lines,
+            fingerprints=fingerprints,
+            # Known lines are always among the fingerprints: the rest need not travel.
+            removable_lines=(
+                extraction.removable_lines.intersection(fingerprints)
+                if fingerprints is not None
+                else None
+            ),
         )
         if job.outlet_lines is not None:
             processed = apply_outlet_lines(
