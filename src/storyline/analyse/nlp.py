@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -72,7 +72,8 @@ def load_nlp(name: str | None = None) -> Language:
     nlp.max_length = MAX_TEXT_CHARS
     route_matrix_products(nlp)
     if "attribute_ruler" in nlp.pipe_names and "tagger" in nlp.pipe_names:
-        rules = _pos_rules(nlp.get_pipe("attribute_ruler").patterns)
+        ruler: Any = nlp.get_pipe("attribute_ruler")  # typed as a plain callable by spaCy
+        rules = _pos_rules(ruler.patterns)
         _register_coarse_pos()
         nlp.replace_pipe("attribute_ruler", COARSE_POS, config={"rules": rules})
     return nlp
@@ -247,7 +248,8 @@ def _register_coarse_pos() -> None:
                 value = memo[key]
                 pos_column.append(old_pos if value is None else value)
                 previous_dep = dep
-            doc.from_array([POS], numpy.array(pos_column, dtype="uint64").reshape(-1, 1))
+            column: Any = numpy.array(pos_column, dtype="uint64").reshape(-1, 1)  # thinc's Ints2d
+            doc.from_array([POS], column)
             return doc
 
         return coarse_pos

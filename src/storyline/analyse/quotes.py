@@ -1113,10 +1113,10 @@ def _evidential_cues(doc: Doc) -> list[_Raw]:
     for token in _tokens_with(doc, lowers=words):
         lower = token.lower_
         if lower in EVIDENTIAL_ADVERBS and token.dep_ == "advmod":
-            clause = token.head
-            subject = _clause_subject(clause)
-            first = subject.left_edge.i if subject is not None else clause.left_edge.i
-            span = _line_bounded(doc, token, first, clause.right_edge.i + 1)
+            modified = token.head
+            subject = _clause_subject(modified)
+            first = subject.left_edge.i if subject is not None else modified.left_edge.i
+            span = _line_bounded(doc, token, first, modified.right_edge.i + 1)
             if span is not None:
                 found.append(_Raw(span, token, token.text, None, kind="stance"))
             continue

@@ -1805,6 +1805,7 @@ def _h_thispart(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
 
 def _h_anaphoric_day(s: str, start: int, end: int, ctx: _Context) -> _Result | None:
     lowered = s.lower()
+    anchor: str | None
     if ctx.last_day is not None and start - ctx.last_day_end <= 2 * _NARRATIVE_REACH:
         base, anchor = ctx.last_day.day, ctx.last_day.value()
     elif ctx.reference is not None:

@@ -470,9 +470,9 @@ class OutletRegistry:
         # A key claimed by several outlets stays out of text even where one of them
         # may not be matched in text: the string is ambiguous either way.
         self._in_text: dict[str, Outlet] = {}
-        for key, outlet in _resolve(text_claims).items():
-            if outlet is not None and self._spellings[(key, outlet)]:
-                self._in_text[key] = outlet
+        for key, owner in _resolve(text_claims).items():
+            if owner is not None and self._spellings[(key, owner)]:
+                self._in_text[key] = owner
         self._matcher: re.Pattern[str] | None = None
 
     # ----------------------------------------------------------------- construction
