@@ -38,6 +38,7 @@ from storyline.link.stories import (
 from storyline.link.syndication import (
     MAX_PASSAGE_PARTNERS,
     PASSAGE_PARTNERS,
+    CopyIndex,
     NearDuplicate,
     nearest_copy,
     passages_against,
@@ -378,12 +379,35 @@ class StoryWindow:
         self.stories: dict[str, StoryCandidate] = {}
         self.covered: tuple[str, str] | None = None  # every story overlapping it is loaded
         self.known_changes: int | None = None
+        # The held stories' articles by LSH band: near-copies found without a store query.
+        self.copies = CopyIndex()
 
     def clear(self) -> None:
         for story_id in self.stories:
             self._forget(story_id)
         self.stories.clear()
+        self.copies.clear()
         self.covered = None
+
+    def _drop(self, story_id: str) -> None:
+        self.stories.pop(story_id, None)
+        self.copies.drop_story(story_id)
+        self._forget(story_id)
+
+    def copy_matches(
+        self, signature: Sequence[int], low: str, high: str
+    ) -> list[tuple[str, str, str | None, Any]]:
+        """`Store.band_key_matches(keys, within=(low, high))` over the held stories: the
+        window holds every story active in its range (`cover`), so they are the same
+        copies, ranked by shared bands then article id."""
+        def active(story_id: str) -> bool:
+            c = self.stories.get(story_id)
+            return (
+                c is not None and c.last_seen is not None and c.first_seen is not None
+                and c.last_seen >= low and c.first_seen <= high
+            )
+
+        return self.copies.matches(signature, active)
 
     def sync(self) -> bool:
         """Drop the window if the store changed behind it; True when another process wrote."""
@@ -445,16 +469,25 @@ class StoryWindow:
                     if c.last_seen is None or c.first_seen is None
                     or c.last_seen < keep[0] or c.first_seen > keep[1]
                 ]:
-                    del self.stories[story_id]
-                    self._forget(story_id)
+                    self._drop(story_id)
 
     def _load(self, stories: list[StoryCandidate]) -> None:
         if not stories:
             return
         features = self.store.story_features([c.id for c in stories])
         for c in stories:
-            c.features = [_memory_features(f) for f in features.get(c.id, [])]
+            stored = features.get(c.id, [])
+            c.features = [_memory_features(f) for f in stored]
             self.stories[c.id] = c
+            self.copies.drop_story(c.id)
+            for f in stored:
+                self._index_copy(c.id, f)
+
+    def _index_copy(self, story_id: str, features: Mapping[str, Any]) -> None:
+        if features.get("minhash") and features.get("article_id"):
+            self.copies.add(
+                story_id, str(features["article_id"]), features.get("outlet"), features["minhash"]
+            )
 
     def overlaps(self, story: StoryCandidate) -> bool:
         covered = self.covered
@@ -470,9 +503,11 @@ class StoryWindow:
             held.features.append(_memory_features(features))
             held.first_seen, held.last_seen = story.first_seen, story.last_seen
             held.article_count, held.title = story.article_count, story.title
+            self._index_copy(story.id, features)
         elif story.article_count <= 1:  # a story this article started
             story.features = [_memory_features(features)]
             self.stories[story.id] = story
+            self._index_copy(story.id, features)
         elif self.overlaps(story):  # a story from outside the window grew into it
             self._load([story])
 
@@ -481,8 +516,7 @@ class StoryWindow:
         (`gone`) are dropped, the `changed` ones read again whole, their members in stored
         order, exactly what a reload of the whole window would give them."""
         for story_id in (*gone, *changed):
-            self.stories.pop(story_id, None)
-            self._forget(story_id)  # the linker's summary predates the change
+            self._drop(story_id)  # the linker's summary predates the change
         if changed:
             parts = self.store.stories_by_id(list(changed))
             self._load([c for c in parts if self.covered is None or self.overlaps(c)])
@@ -679,7 +713,11 @@ class Pipeline:
             # The same text weeks apart is a story that recurred (a re-dated wire text,
             # an annual event), not syndication: only copies in the linking window count.
             within = window_bounds(article.published, self.linker.window_days)
-            near = nearest_copy(signature, self.store.band_key_matches(keys, within=within))
+            if within is not None:  # the window holds every story active in it (`cover`)
+                matches = window.copy_matches(signature, *within)
+            else:  # undated: no window to hold them; the store looks among all stories
+                matches = self.store.band_key_matches(keys)
+            near = nearest_copy(signature, matches)
             if near is not None and near.outlet == article.outlet and article.outlet:
                 # The same outlet's text again (a re-publication, an edited headline).
                 return self._store_duplicate(

@@ -83,7 +83,8 @@ def _as_minhash(signature: Signature) -> MinHash:
                    permutations=_permutations(len(values)))
 
 
-def _is_empty(signature: np.ndarray) -> bool:
+def is_empty_signature(signature: np.ndarray) -> bool:
+    """The MinHash of an empty text (every value at its maximum)."""
     return bool(np.all(signature == np.iinfo(np.uint32).max))
 
 
@@ -93,7 +94,7 @@ def estimated_jaccard(a_sig: Signature, b_sig: Signature) -> float:
     b = np.asarray(b_sig, dtype=np.uint32)
     if a.shape != b.shape:
         raise ValueError(f"signatures differ in length: {a.shape[0]} vs {b.shape[0]}")
-    if _is_empty(a) or _is_empty(b):
+    if is_empty_signature(a) or is_empty_signature(b):
         return 0.0
     return float(np.count_nonzero(a == b)) / a.shape[0]
 
@@ -124,7 +125,7 @@ def band_keys(signature: Signature, bands: int, rows: int) -> list[str]:
     if bands * rows > values.shape[0]:
         raise ValueError(f"{bands} bands x {rows} rows needs {bands * rows} hash values, "
                          f"the signature has {values.shape[0]}")
-    if _is_empty(values):
+    if is_empty_signature(values):
         return []  # an empty text is nobody's near duplicate
     keys = []
     for band in range(bands):
@@ -166,18 +167,18 @@ class NearDuplicateIndex:
         if doc_id in self._signatures:
             self.remove(doc_id)
         self._signatures[doc_id] = values
-        if not _is_empty(values):
+        if not is_empty_signature(values):
             self._lsh.insert(doc_id, _as_minhash(values), check_duplication=False)
 
     def remove(self, doc_id: str) -> None:
         values = self._signatures.pop(doc_id)
-        if not _is_empty(values):
+        if not is_empty_signature(values):
             self._lsh.remove(doc_id)
 
     def query(self, signature: Signature) -> list[tuple[str, float]]:
         """Indexed ids whose estimated Jaccard with `signature` is >= threshold, best first."""
         values = np.asarray(signature, dtype=np.uint32)
-        if values.shape != (self.num_perm,) or _is_empty(values):
+        if values.shape != (self.num_perm,) or is_empty_signature(values):
             return []
         found = []
         for doc_id in self._lsh.query(_as_minhash(values)):

@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storyline.link.dedup import estimated_jaccard, is_near_duplicate
+import numpy as np
+
+from storyline.link.dedup import (
+    estimated_jaccard,
+    is_empty_signature,
+    is_near_duplicate,
+    lsh_params,
+)
 from storyline.link.passages import PreparedText, prepare, shared_passages
 from storyline.records import Article
 from storyline.store.base import StoryCandidate
@@ -62,12 +69,98 @@ def nearest_copy(
     """
     best: NearDuplicate | None = None
     for article_id, story_id, outlet, other in matches:
-        if not other or not is_near_duplicate(signature, other):
+        if other is None or not len(other) or not is_near_duplicate(signature, other):
             continue
         similarity = estimated_jaccard(signature, other)
         if best is None or similarity > best.similarity:
             best = NearDuplicate(story_id, article_id, outlet, similarity)
     return best
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # one entry per article: identity is equality
+class _Copy:
+    article_id: str
+    story_id: str
+    outlet: str | None
+    signature: np.ndarray  # uint32
+
+
+def _band_hashes(signature: np.ndarray) -> list[int]:
+    """One hash per LSH band, for in-process lookups: equal bands give equal hashes, as
+    equal `band_keys` do (a collision only adds a candidate, which Jaccard then rejects)."""
+    bands, rows = lsh_params()
+    if bands * rows > signature.shape[0] or is_empty_signature(signature):
+        return []  # too short to band, or an empty text: nobody's near duplicate
+    data = signature.astype("<u4").tobytes()
+    width = rows * 4
+    return [hash((band, data[band * width : (band + 1) * width])) for band in range(bands)]
+
+
+class CopyIndex:
+    """The articles of a set of stories by LSH band, in memory: `Store.band_key_matches`
+    over the stories a caller holds anyway (the pipeline's story window), without a
+    store query per article.
+
+    The store's lookup visits every stored copy of a text however old (a text stored
+    hundreds of times costs hundreds of row reads before the window filter discards
+    most); this index holds only the stories held, and a story leaves it whole.
+    Compact: a band held by one article maps to it directly, not to a list.
+    """
+
+    def __init__(self) -> None:
+        self._by_band: dict[int, _Copy | list[_Copy]] = {}
+        self._by_story: dict[str, list[_Copy]] = {}
+
+    def add(
+        self, story_id: str, article_id: str, outlet: str | None, signature: Sequence[int]
+    ) -> None:
+        copy = _Copy(article_id, story_id, outlet, np.asarray(signature, dtype=np.uint32))
+        self._by_story.setdefault(story_id, []).append(copy)
+        by_band = self._by_band
+        for band in _band_hashes(copy.signature):
+            held = by_band.get(band)
+            if held is None:
+                by_band[band] = copy
+            elif isinstance(held, list):
+                held.append(copy)
+            else:
+                by_band[band] = [held, copy]
+
+    def drop_story(self, story_id: str) -> None:
+        by_band = self._by_band
+        for copy in self._by_story.pop(story_id, ()):
+            for band in _band_hashes(copy.signature):
+                held = by_band.get(band)
+                if held is copy:
+                    del by_band[band]
+                elif isinstance(held, list):
+                    held.remove(copy)
+                    if len(held) == 1:
+                        by_band[band] = held[0]
+
+    def clear(self) -> None:
+        self._by_band.clear()
+        self._by_story.clear()
+
+    def matches(
+        self, signature: Sequence[int], keep: Callable[[str], bool] | None = None
+    ) -> list[tuple[str, str, str | None, np.ndarray]]:
+        """(article id, story id, outlet, MinHash) of the articles sharing an LSH band with
+        `signature`, in stories `keep` accepts: most shared bands first, then by article
+        id (a function of the stories held, so every process ranks them alike)."""
+        shared: dict[str, int] = {}
+        found: dict[str, _Copy] = {}
+        for band in _band_hashes(np.asarray(signature, dtype=np.uint32)):
+            held = self._by_band.get(band)
+            if held is None:
+                continue
+            for copy in held if isinstance(held, list) else (held,):
+                if keep is not None and not keep(copy.story_id):
+                    continue
+                shared[copy.article_id] = shared.get(copy.article_id, 0) + 1
+                found[copy.article_id] = copy
+        ranked = sorted(found, key=lambda a: (-shared[a], a))
+        return [(a, found[a].story_id, found[a].outlet, found[a].signature) for a in ranked]
 
 
 def _passage_item(
