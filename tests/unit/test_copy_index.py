@@ -19,7 +19,7 @@ from storyline.store import open_store
 from storyline.store.base import window_bounds
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_batch import SOURCES  # noqa: E402  (four small stories, two sources each)
+from test_batch import SOURCES
 
 TEXT = (
     "The council voted seven to two on Tuesday to close one lane of the harbour bridge "
